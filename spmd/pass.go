@@ -76,7 +76,7 @@ func Reduce[T any](ctx context.Context, c collective.Comm, env *Env, name string
 	acc := collective.NewAccumulator(m, plan.NBlocks, plan.Size, plan.Rank)
 	err := Stream(ctx, env, name, plan, d, src, func(blocks []Block) error {
 		parts := make([]T, len(blocks))
-		if err := parallel(env.workers(), len(blocks), func(i int) (err error) {
+		if err := Parallel(env.workers(), len(blocks), func(i int) (err error) {
 			parts[i], err = fn(blocks[i])
 			return err
 		}); err != nil {
@@ -161,9 +161,12 @@ func readTiles(ctx context.Context, env *Env, plan Plan, d int, src Source, tile
 	}
 }
 
-// parallel calls fn(i) for i in [0, n) on up to workers goroutines and returns the error of
-// the lowest failing i.
-func parallel(workers, n int, fn func(i int) error) error {
+// Parallel calls fn(i) for i in [0, n) on up to workers goroutines (zero means GOMAXPROCS)
+// and returns the error of the lowest failing i.
+func Parallel(workers, n int, fn func(i int) error) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
 	errs := make([]error, n)
 	var next atomic.Int64
 	var wg sync.WaitGroup

@@ -336,3 +336,10 @@ func fromBytes[T float64 | float32 | int64](b []byte, n int) []T {
 	copy(collective.AsBytes(out), b)
 	return out
 }
+
+// Single returns the Comm of a world of one rank, for running without MPI outside Run.
+func Single() collective.Comm {
+	w := &world{size: 1, live: 1, blocked: map[int]waiter{}, rounds: map[int]*round{}, inbox: make([][]message, 1)}
+	w.cond = sync.NewCond(&w.mu)
+	return &comm{w: w}
+}

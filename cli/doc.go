@@ -1,0 +1,6 @@
+// Package cli holds the commands of stemreduce, one file per command. Each command has an
+// options struct with its own AddFlags and a run function that takes the context, the
+// options, the communicator and its outputs, and returns an error. Run parses the command
+// line identically on every rank, so a usage error is found by every rank before the first
+// collective call; only rank 0 writes results and messages meant for the user.
+package cli

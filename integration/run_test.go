@@ -1,0 +1,77 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runTimeout bounds every run of the binary: a rank left hanging fails the test.
+const runTimeout = 120 * time.Second
+
+// result is what one run of the binary did.
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+func binary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("STEMREDUCE_BIN")
+	if bin == "" {
+		t.Skip("STEMREDUCE_BIN is not set: build with 'make build' and run scripts/test")
+	}
+	return bin
+}
+
+// mpirunArgs returns the mpirun command line for p ranks.
+func mpirunArgs(p int) []string {
+	args := []string{"mpirun", "--oversubscribe", "-n", strconv.Itoa(p)}
+	if os.Geteuid() == 0 {
+		args = append(args, "--allow-run-as-root")
+	}
+	return args
+}
+
+// run runs the binary with args: under mpirun with p ranks when p > 0, directly otherwise.
+func run(t *testing.T, p int, args ...string) result {
+	t.Helper()
+	cmdline := append([]string{binary(t)}, args...)
+	if p > 0 {
+		cmdline = append(mpirunArgs(p), cmdline...)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), runTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, cmdline[0], cmdline[1:]...)
+	cmd.Env = append(os.Environ(), "OMPI_ALLOW_RUN_AS_ROOT=1", "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1", "OPENBLAS_NUM_THREADS=1")
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("%s: still running after %v (a rank hangs?)\nstderr:\n%s", strings.Join(cmdline, " "), runTimeout, errb.String())
+	}
+	code := 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("%s: %v", strings.Join(cmdline, " "), err)
+	}
+	return result{code, out.String(), errb.String()}
+}
+
+// mustRun runs and fails the test unless the run succeeded.
+func mustRun(t *testing.T, p int, args ...string) result {
+	t.Helper()
+	r := run(t, p, args...)
+	if r.code != 0 {
+		t.Fatalf("stemreduce %s (P=%d): exit %d\nstderr:\n%s", strings.Join(args, " "), p, r.code, r.stderr)
+	}
+	return r
+}

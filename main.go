@@ -1,0 +1,102 @@
+// Command stemreduce runs distributed dimensionality reduction of 4D-STEM data as an MPI
+// SPMD job. See README.md and `stemreduce --help`.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/stemreduce/stemreduce/cli"
+	"github.com/stemreduce/stemreduce/collective"
+	"github.com/stemreduce/stemreduce/collective/inproc"
+	"github.com/stemreduce/stemreduce/spmd"
+)
+
+// world is the process-wide communicator: MPI (main_mpi.go) or one local rank
+// (main_local.go).
+type world interface {
+	Comm() collective.Comm
+	Abort(code int)
+	Stop() error
+}
+
+func init() {
+	// MPI calls come from the main goroutine, which stays on the main OS thread.
+	runtime.LockOSThread()
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) (code int) {
+	w, err := newWorld()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "stemreduce: could not start: %v\n", err)
+		return spmd.ExitFailure
+	}
+	defer w.Stop()
+	c := w.Comm()
+	defer func() {
+		if v := recover(); v != nil {
+			fmt.Fprintf(os.Stderr, "stemreduce[r%d/%d]: panic: %v\n%s", c.Rank(), c.Size(), v, debug.Stack())
+			w.Abort(spmd.ExitInternal)
+			code = spmd.ExitInternal
+		}
+	}()
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	report := make(chan struct{}, 1)
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	go func() {
+		for range usr1 {
+			select {
+			case report <- struct{}{}:
+			default:
+			}
+		}
+	}()
+
+	env := cli.Env{Comm: c, Stdout: os.Stdout, Stderr: os.Stderr, Report: report, Args: os.Args}
+	ranks, err := cli.RanksFlag(args)
+	switch {
+	case err != nil:
+	case ranks > 1 && c.Size() > 1:
+		err = spmd.Usagef("--ranks=%d: in-process ranks cannot be combined with %d MPI ranks", ranks, c.Size())
+	case ranks > 1:
+		err = runInProcess(ctx, env, ranks, args)
+	default:
+		err = cli.Run(ctx, env, args)
+	}
+	return report1(c.Rank(), err)
+}
+
+// runInProcess runs the command on ranks goroutines, each with its own in-process Comm.
+func runInProcess(ctx context.Context, env cli.Env, ranks int, args []string) error {
+	errs := inproc.Run(ranks, func(c collective.Comm) error {
+		e := env
+		e.Comm = c
+		return cli.Run(ctx, e, args)
+	})
+	return errs[0] // errors are agreed, so rank 0 holds the job's error
+}
+
+// report1 prints the error once, from rank 0, and returns the exit code, which agreement
+// makes the same on every rank.
+func report1(rank int, err error) int {
+	if errors.Is(err, cli.ErrHelp) {
+		return spmd.ExitOK
+	}
+	if err != nil && rank == 0 {
+		fmt.Fprintf(os.Stderr, "stemreduce: %v\n", err)
+	}
+	return spmd.Code(err)
+}
