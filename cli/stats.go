@@ -73,14 +73,8 @@ func runStats(ctx context.Context, env Env, g GlobalOptions, o StatsOptions, inp
 	frameSum := make([]float64, plan.NLocal())
 	part, err := spmd.Reduce(ctx, c, penv, "stats", plan, shape.D(), ds, moments.Merger{},
 		func(b spmd.Block) (*moments.Partial, error) {
-			for i := range b.Frames.Len() {
-				s := 0.0
-				for _, v := range b.Frame(i) {
-					s += float64(v)
-				}
-				frameSum[b.Frames.Beg-plan.Beg+i] = s
-			}
-			return moments.Block(b.Data, b.Frames.Len(), b.D), nil
+			off := b.Frames.Beg - plan.Beg
+			return moments.BlockTo(frameSum[off:off+b.Frames.Len()], b.Data, b.Frames.Len(), b.D), nil
 		})
 	if err != nil {
 		return err

@@ -32,7 +32,15 @@ func (p *Partial) D() int { return len(p.Sum) }
 // Block returns the summary of n frames of d pixels stored row-major in data.
 // It panics if len(data) != n*d.
 func Block(data []float32, n, d int) *Partial {
-	if len(data) != n*d {
+	return BlockTo(nil, data, n, d)
+}
+
+// BlockTo is Block that also stores the total of every frame in frameSums (length n)
+// unless frameSums is nil. It reads data once: the sums and squared deviations are taken
+// about the block's first frame (the shifted-data algorithm), which keeps cancellation
+// small because the shift is a sample of the same distribution.
+func BlockTo(frameSums []float64, data []float32, n, d int) *Partial {
+	if len(data) != n*d || (frameSums != nil && len(frameSums) != n) {
 		panic("moments: data length does not match frames × pixels")
 	}
 	p := NewPartial(d)
@@ -40,27 +48,41 @@ func Block(data []float32, n, d int) *Partial {
 		return p
 	}
 	p.N = int64(n)
+	shift := data[:d]
+	lo, hi := make([]float32, d), make([]float32, d)
+	copy(lo, shift)
+	copy(hi, shift)
+	s1, s2 := p.Mean, p.M2 // shifted sums, turned into mean and M2 below
 	for f := range n {
 		row := data[f*d : (f+1)*d]
-		sum, lo, hi := p.Sum, p.Min, p.Max
+		sum, s1, s2, lo, hi := p.Sum[:len(row)], s1[:len(row)], s2[:len(row)], lo[:len(row)], hi[:len(row)]
+		shift := shift[:len(row)]
+		total := 0.0
 		for i, v := range row {
 			x := float64(v)
+			total += x
 			sum[i] += x
-			lo[i] = math.Min(lo[i], x)
-			hi[i] = math.Max(hi[i], x)
+			dev := x - float64(shift[i])
+			s1[i] += dev
+			s2[i] += dev * dev
+			if v < lo[i] {
+				lo[i] = v
+			}
+			if v > hi[i] {
+				hi[i] = v
+			}
+		}
+		if frameSums != nil {
+			frameSums[f] = total
 		}
 	}
 	inv := 1 / float64(n)
-	for i, s := range p.Sum {
-		p.Mean[i] = s * inv
-	}
-	for f := range n {
-		row := data[f*d : (f+1)*d]
-		mean, m2 := p.Mean, p.M2
-		for i, v := range row {
-			dev := float64(v) - mean[i]
-			m2[i] += dev * dev
-		}
+	for i := range d {
+		a := s1[i] // p.Mean[i]: read before it is overwritten
+		m := a * inv
+		p.M2[i] = max(0, s2[i]-a*m)
+		p.Mean[i] = float64(shift[i]) + m
+		p.Min[i], p.Max[i] = float64(lo[i]), float64(hi[i])
 	}
 	return p
 }
