@@ -53,7 +53,9 @@ func runInfoCmd(ctx context.Context, env Env, g GlobalOptions, args []string) er
 
 func printInfo(w io.Writer, ds dataset.Dataset, block, ranks int) {
 	info, shape := ds.Info(), ds.Shape()
-	row := func(k, format string, args ...any) { fmt.Fprintf(w, "%-13s "+format+"\n", append([]any{k + ":"}, args...)...) }
+	row := func(k, format string, args ...any) {
+		fmt.Fprintf(w, "%-13s "+format+"\n", append([]any{k + ":"}, args...)...)
+	}
 	row("input", "%s", info.Path)
 	row("format", "%s", info.Format)
 	row("dtype", "%s, byte order %s", info.Dtype, info.ByteOrder)
