@@ -10,6 +10,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"syscall"
 
 	"github.com/stemreduce/stemreduce/cli"
@@ -43,6 +44,7 @@ func run(args []string) (code int) {
 	}
 	defer w.Stop()
 	c := w.Comm()
+	shareCores()
 	defer func() {
 		if v := recover(); v != nil {
 			fmt.Fprintf(os.Stderr, "stemreduce[r%d/%d]: panic: %v\n%s", c.Rank(), c.Size(), v, debug.Stack())
@@ -79,11 +81,27 @@ func run(args []string) (code int) {
 	return report1(c.Rank(), err)
 }
 
+// shareCores gives each rank its share of the node's cores when several ranks of an MPI job
+// run on one node and GOMAXPROCS is not set by the user, so block goroutines do not
+// oversubscribe the node.
+func shareCores() {
+	if os.Getenv("GOMAXPROCS") != "" {
+		return
+	}
+	for _, v := range []string{"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"} {
+		if n, err := strconv.Atoi(os.Getenv(v)); err == nil && n > 1 {
+			runtime.GOMAXPROCS(max(1, runtime.NumCPU()/n))
+			return
+		}
+	}
+}
+
 // runInProcess runs the command on ranks goroutines, each with its own in-process Comm.
 func runInProcess(ctx context.Context, env cli.Env, ranks int, args []string) error {
 	errs := inproc.Run(ranks, func(c collective.Comm) error {
 		e := env
 		e.Comm = c
+		e.Workers = max(1, runtime.GOMAXPROCS(0)/ranks)
 		return cli.Run(ctx, e, args)
 	})
 	return errs[0] // errors are agreed, so rank 0 holds the job's error

@@ -40,11 +40,12 @@ func commit() string {
 
 // Env is what a command runs with.
 type Env struct {
-	Comm   collective.Comm
-	Stdout io.Writer // user-facing results; rank 0 writes here
-	Stderr io.Writer // log lines
-	Report chan struct{}
-	Args   []string // the full command line, for provenance
+	Comm    collective.Comm
+	Stdout  io.Writer // user-facing results; rank 0 writes here
+	Stderr  io.Writer // log lines
+	Report  chan struct{}
+	Args    []string // the full command line, for provenance
+	Workers int      // goroutines per rank computing blocks; zero means GOMAXPROCS
 }
 
 // GlobalOptions are accepted by every command.
@@ -87,6 +88,7 @@ func (o *GlobalOptions) passEnv(env Env) *spmd.Env {
 		TileBytes: int64(o.TileMB) << 20,
 		Progress:  o.Progress,
 		Report:    env.Report,
+		Workers:   env.Workers,
 	}
 }
 

@@ -119,6 +119,7 @@ func generate(ctx context.Context, env Env, g GlobalOptions, o GenerateOptions, 
 	rows := max(1, int((int64(g.TileMB)<<20)/int64(4*sx*dy*dx)))
 	buf := make([]float32, rows*sx*dy*dx)
 	log := spmd.NewLogger(env.Stderr, 0, env.Comm.Size(), g.Verbose)
+	lastLog := time.Now()
 	for y0 := 0; y0 < sy; y0 += rows {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -131,7 +132,10 @@ func generate(ctx context.Context, env Env, g GlobalOptions, o GenerateOptions, 
 		if err := data.WriteRows(y0, y1, tile); err != nil {
 			return err
 		}
-		log.Infof("generate: %d/%d scan rows written", y1, sy)
+		if g.Progress > 0 && time.Since(lastLog) >= g.Progress {
+			log.Infof("generate: %d/%d scan rows written", y1, sy)
+			lastLog = time.Now()
+		}
 	}
 	if err := data.Close(); err != nil {
 		return err
