@@ -38,7 +38,8 @@ func Block(data []float32, n, d int) *Partial {
 // BlockTo is Block that also stores the total of every frame in frameSums (length n)
 // unless frameSums is nil. It reads data once: the sums and squared deviations are taken
 // about the block's first frame (the shifted-data algorithm), which keeps cancellation
-// small because the shift is a sample of the same distribution.
+// small because the shift is a sample of the same distribution. Pixels are visited in
+// chunks that keep the accumulators in the L1 cache while the frames of the block pass.
 func BlockTo(frameSums []float64, data []float32, n, d int) *Partial {
 	if len(data) != n*d || (frameSums != nil && len(frameSums) != n) {
 		panic("moments: data length does not match frames × pixels")
@@ -48,41 +49,51 @@ func BlockTo(frameSums []float64, data []float32, n, d int) *Partial {
 		return p
 	}
 	p.N = int64(n)
-	shift := data[:d]
-	lo, hi := make([]float32, d), make([]float32, d)
-	copy(lo, shift)
-	copy(hi, shift)
-	s1, s2 := p.Mean, p.M2 // shifted sums, turned into mean and M2 below
-	for f := range n {
-		row := data[f*d : (f+1)*d]
-		sum, s1, s2, lo, hi := p.Sum[:len(row)], s1[:len(row)], s2[:len(row)], lo[:len(row)], hi[:len(row)]
-		shift := shift[:len(row)]
-		total := 0.0
-		for i, v := range row {
-			x := float64(v)
-			total += x
-			sum[i] += x
-			dev := x - float64(shift[i])
-			s1[i] += dev
-			s2[i] += dev * dev
-			if v < lo[i] {
-				lo[i] = v
-			}
-			if v > hi[i] {
-				hi[i] = v
-			}
-		}
-		if frameSums != nil {
-			frameSums[f] = total
-		}
+	var totals []float64
+	if frameSums != nil {
+		totals = frameSums
+		clear(totals)
 	}
-	inv := 1 / float64(n)
-	for i := range d {
-		a := s1[i] // p.Mean[i]: read before it is overwritten
-		m := a * inv
-		p.M2[i] = max(0, s2[i]-a*m)
-		p.Mean[i] = float64(shift[i]) + m
-		p.Min[i], p.Max[i] = float64(lo[i]), float64(hi[i])
+	const chunk = 1024
+	var lo, hi [chunk]float32
+	for c0 := 0; c0 < d; c0 += chunk {
+		c1 := min(c0+chunk, d)
+		shift := data[c0:c1]
+		s1, s2 := p.Mean[c0:c1], p.M2[c0:c1] // shifted sums, turned into mean and M2 below
+		lo, hi := lo[:len(shift)], hi[:len(shift)]
+		copy(lo, shift)
+		copy(hi, shift)
+		for f := 1; f < n; f++ {
+			row := data[f*d+c0 : f*d+c1]
+			row, s1, s2, lo, hi := row[:len(shift)], s1[:len(shift)], s2[:len(shift)], lo[:len(shift)], hi[:len(shift)]
+			total := 0.0
+			for i, v := range row {
+				x := float64(v)
+				total += x
+				dev := x - float64(shift[i])
+				s1[i] += dev
+				s2[i] += dev * dev
+				lo[i] = min(lo[i], v)
+				hi[i] = max(hi[i], v)
+			}
+			if totals != nil {
+				totals[f] += total
+			}
+		}
+		if totals != nil {
+			for _, v := range shift {
+				totals[0] += float64(v)
+			}
+		}
+		inv := 1 / float64(n)
+		for i, v := range shift {
+			a := s1[i] // p.Mean[i]: read before it is overwritten
+			m := a * inv
+			p.M2[c0+i] = max(0, s2[i]-a*m)
+			p.Mean[c0+i] = float64(v) + m
+			p.Sum[c0+i] = float64(n)*float64(v) + a
+			p.Min[c0+i], p.Max[c0+i] = float64(lo[i]), float64(hi[i])
+		}
 	}
 	return p
 }
