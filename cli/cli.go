@@ -101,6 +101,9 @@ type command struct {
 func commands() []command {
 	return []command{
 		{"stats", "INPUT -o OUT.h5", "per-pixel sum, mean, variance, min, max and per-frame totals in one pass", runStatsCmd},
+		{"virtual", "INPUT --mask NAME=SPEC... -o OUT.h5", "virtual detector images (bright field, annular dark field, ...) of masks in one pass", runVirtualCmd},
+		{"com", "INPUT -o OUT.h5", "centre of mass of every frame, with the DPC maps (field, magnitude, divergence, curl)", runCOMCmd},
+		{"udf", "INPUT --run NAME,... -o OUT.h5", "run several built-in or registered UDFs in one pass over the data", runUDFCmd},
 		{"info", "INPUT [-n P]", "print shape, dtype, layout and the partition plan of an input", runInfoCmd},
 		{"generate", "[SPEC] -o OUT.h5", "write the synthetic 4D-STEM dataset, with its ground truth, to HDF5", runGenerateCmd},
 		{"version", "", "print the version", runVersionCmd},

@@ -53,3 +53,8 @@ func splitH5(spec string) (file, path string) {
 	}
 	return spec, ""
 }
+
+// ReadNPY reads a whole small NumPy array (a mask, an ROI) as float64 with its dims.
+func ReadNPY(path string) ([]float64, []int, error) {
+	return npy.ReadAll(path)
+}

@@ -111,7 +111,7 @@ func Open(path string) (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("npy: could not open %q: %w", path, err)
 	}
-	r, err := open(f, path)
+	r, err := open(f, path, true)
 	if err != nil {
 		f.Close()
 		return nil, err
@@ -119,7 +119,30 @@ func Open(path string) (*Reader, error) {
 	return r, nil
 }
 
-func open(f *os.File, path string) (*Reader, error) {
+// ReadAll reads a whole array of any shape (a mask, an ROI) as float64 and returns it with
+// its dims. It returns the errors of Open except those about the shape.
+func ReadAll(path string) ([]float64, []int, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("npy: could not open %q: %w", path, err)
+	}
+	defer f.Close()
+	r, err := open(f, path, false)
+	if err != nil {
+		return nil, nil, err
+	}
+	n := prod(r.dims)
+	raw := make([]byte, n*r.t.size)
+	if _, err := f.ReadAt(raw, r.off); err != nil {
+		return nil, nil, fmt.Errorf("npy: could not read %q: %w", path, err)
+	}
+	out := make([]float64, n)
+	convert(out, raw, r.t)
+	return out, r.dims, nil
+}
+
+// open reads the header of f; with frames it also requires a frame-stack shape.
+func open(f *os.File, path string, frames bool) (*Reader, error) {
 	bad := func(format string, args ...any) error {
 		return fmt.Errorf("npy: %q: %s", path, fmt.Sprintf(format, args...))
 	}
@@ -190,9 +213,11 @@ func open(f *os.File, path string) (*Reader, error) {
 	}
 	dims := sh.ints
 	shape := shapeString(dims)
-	nav, sig, err := frameShape(dims)
-	if err != nil {
-		return nil, bad("shape %s: %v", shape, err)
+	var nav, sig []int
+	if frames {
+		if nav, sig, err = frameShape(dims); err != nil {
+			return nil, bad("shape %s: %v", shape, err)
+		}
 	}
 
 	// Data size, checked for overflow.
