@@ -11,6 +11,7 @@ import (
 	"github.com/stemreduce/stemreduce/collective"
 	"github.com/stemreduce/stemreduce/collective/inproc"
 	"github.com/stemreduce/stemreduce/spmd"
+	"github.com/stemreduce/stemreduce/spmd/udf"
 )
 
 // memSource is an in-memory stack of frames.
@@ -169,5 +170,50 @@ func TestEncodeRoundTrip(t *testing.T) {
 	}
 	if _, err := (moments.Merger{}).Decode([]byte{1, 2, 3}); err == nil {
 		t.Fatal("short input decoded")
+	}
+}
+
+// TestUDFMatchesReduce checks that the stats UDF on the engine gives the bits of the
+// direct block reduction, at several rank counts, and the two-pass reference.
+func TestUDFMatchesReduce(t *testing.T) {
+	const n, d = 103, 6
+	data := randomFrames(n, d, 9)
+	want := runStats(1, data, n, d, 5, 20)[0]
+	ref := reference(data, n, d)
+	for _, p := range []int{1, 2, 3, 5} {
+		errs := inproc.Run(p, func(c collective.Comm) error {
+			in := udf.Input{Nav: []int{n}, Sig: []int{1, d}, Source: memSource{data, d}, Block: 5}
+			res, plan, err := udf.Run(context.Background(), c, &spmd.Env{TileBytes: 20 * d * 4}, in, moments.UDF{})
+			if err != nil {
+				return err
+			}
+			r, err := udf.Gather(c, plan, res[0])
+			if err != nil {
+				return err
+			}
+			got := moments.Result{N: r.Int64("n")[0], Sum: r.Float64("sum"), Mean: r.Float64("mean"), Var: r.Float64("var"),
+				Std: r.Float64("std"), Min: r.Float64("min"), Max: r.Float64("max")}
+			if !bitsEqual(got, want) {
+				return fmt.Errorf("UDF result differs from spmd.Reduce")
+			}
+			for f, s := range r.Float64("frame_sum") {
+				direct := 0.0
+				for i := range d {
+					direct += float64(data[f*d+i])
+				}
+				if math.Abs(s-direct) > 1e-12*direct {
+					return fmt.Errorf("frame_sum[%d] = %v, want %v", f, s, direct)
+				}
+			}
+			if vs := r.Float64("var_sample")[0]; math.Abs(vs-ref.VarSample[0]) > 1e-12*ref.VarSample[0] {
+				return fmt.Errorf("var_sample %v, want %v", vs, ref.VarSample[0])
+			}
+			return nil
+		})
+		for r, err := range errs {
+			if err != nil {
+				t.Fatalf("P=%d rank %d: %v", p, r, err)
+			}
+		}
 	}
 }
