@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"time"
@@ -55,6 +56,7 @@ type GlobalOptions struct {
 	TileMB   int
 	Block    int
 	Ranks    int
+	CPUProf  string
 }
 
 // AddFlags registers the global flags on f.
@@ -64,6 +66,7 @@ func (o *GlobalOptions) AddFlags(f *flag.FlagSet) {
 	f.IntVar(&o.TileMB, "tile-mb", 64, "memory per rank for the frames held at once, in `MiB`")
 	f.IntVar(&o.Block, "block", 0, "frames per block (0: chosen from the number of frames; part of the result's bits)")
 	f.IntVar(&o.Ranks, "ranks", 1, "run `N` ranks as goroutines in this process (when not started by mpirun or srun)")
+	f.StringVar(&o.CPUProf, "cpuprofile", "", "write a Go CPU profile of rank 0 to `file`")
 }
 
 func (o *GlobalOptions) check() error {
@@ -78,6 +81,22 @@ func (o *GlobalOptions) check() error {
 		return spmd.Usagef("--progress=%v: want a duration >= 0, e.g. --progress=10s", o.Progress)
 	}
 	return nil
+}
+
+// profile starts the CPU profile of rank 0 if asked; the returned function stops it.
+func (o *GlobalOptions) profile(rank int) (stop func(), err error) {
+	if o.CPUProf == "" || rank != 0 {
+		return func() {}, nil
+	}
+	f, err := os.Create(o.CPUProf)
+	if err != nil {
+		return func() {}, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return func() {}, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
 }
 
 // passEnv returns the pass settings for this rank.

@@ -122,8 +122,8 @@ func Merge(a, b *Partial) *Partial {
 		a.Sum[i] += b.Sum[i]
 		a.Mean[i] += delta * wb
 		a.M2[i] += b.M2[i] + delta*delta*wab
-		a.Min[i] = math.Min(a.Min[i], b.Min[i])
-		a.Max[i] = math.Max(a.Max[i], b.Max[i])
+		a.Min[i] = min(a.Min[i], b.Min[i])
+		a.Max[i] = max(a.Max[i], b.Max[i])
 	}
 	a.N = n
 	return a

@@ -36,8 +36,9 @@ func partial(r *udf.Results) *Partial {
 
 // Init implements udf.Initializer: an empty summary.
 func (UDF) Init(r *udf.Results) {
-	for i := range r.Float64("min") {
-		r.Float64("min")[i], r.Float64("max")[i] = math.Inf(1), math.Inf(-1)
+	lo, hi := r.Float64("min"), r.Float64("max")
+	for i := range lo {
+		lo[i], hi[i] = math.Inf(1), math.Inf(-1)
 	}
 }
 
