@@ -115,6 +115,13 @@ func provenance(w *h5.Writer, env Env, ds dataset.Dataset, plan spmd.Plan, times
 			return err
 		}
 	}
+	cnt := env.Comm.Counters()
+	if err := w.SetAttr("/", "rank0_collective_bytes", cnt.BytesSent); err != nil {
+		return err
+	}
+	if err := w.SetAttr("/", "rank0_collective_messages", cnt.Messages); err != nil {
+		return err
+	}
 	names, secs := times.Phases()
 	if err := w.SetAttr("/", "timing_phases", names); err != nil {
 		return err
