@@ -113,8 +113,13 @@ func report1(rank int, err error) int {
 	if errors.Is(err, cli.ErrHelp) {
 		return spmd.ExitOK
 	}
-	if err != nil && rank == 0 {
+	code := spmd.Code(err)
+	switch {
+	case err == nil || rank != 0:
+	case code == spmd.ExitCanceled:
+		fmt.Fprintln(os.Stderr, "stemreduce: cancelled by a signal; every rank stopped and no output file was written")
+	default:
 		fmt.Fprintf(os.Stderr, "stemreduce: %v\n", err)
 	}
-	return spmd.Code(err)
+	return code
 }

@@ -149,7 +149,7 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 	defer out.abort()
 
 	penv := g.passEnv(env)
-	in := udf.Input{Nav: shape.Nav, Sig: shape.Sig, Source: ds, ROI: roi, Block: g.Block}
+	in := udf.Input{Nav: shape.Nav, Sig: shape.Sig, Source: ds, ROI: roi, Block: g.Block, Name: cmd}
 	plan := spmd.NewPlan(shape.N(), g.Block, c.Size(), c.Rank())
 	penv.Log.Infof("%s: %s, %s, %d frames in %d blocks of %d on %d ranks", cmd, spec, shape, shape.N(), plan.NBlocks, plan.B, c.Size())
 	res, plan, err := udf.Run(ctx, c, penv, in, udfs...)

@@ -15,6 +15,7 @@ type Input struct {
 	Source spmd.Source // the frames; nil for a pass without data (Frame.Data is nil)
 	ROI    []bool      // nil: every frame; else one flag per frame, true = processed
 	Block  int         // frames per block; zero means spmd.BlockSize
+	Name   string      // name of the pass in progress lines; empty means "udf"
 }
 
 func (in Input) n() int { return prod(in.Nav) }
@@ -68,7 +69,11 @@ func Run(ctx context.Context, c collective.Comm, env *spmd.Env, in Input, udfs .
 	if p.partitionMode() {
 		penv.TileBytes = int64(max(plan.NLocal(), 1)*max(p.d, 1))*4 + 1 // the whole partition
 	}
-	err := spmd.Stream(ctx, &penv, "udf", plan, p.d, src, func(blocks []spmd.Block) error {
+	name := in.Name
+	if name == "" {
+		name = "udf"
+	}
+	err := spmd.Stream(ctx, &penv, name, plan, p.d, src, func(blocks []spmd.Block) error {
 		return p.tile(acc, blocks)
 	})
 	if err = spmd.Agree(c, err); err != nil {
