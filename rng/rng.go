@@ -83,8 +83,15 @@ func (s *Stream) Poisson(lambda float64) int {
 	return s.poissonPTRS(lambda)
 }
 
+// poissonInversion inverts the cumulative distribution with one uniform u: the count is 0
+// when u ≤ e^−λ. Since e^−λ ≥ 1 − λ, a u ≤ 1 − λ − 2^−50 gives 0 without computing e^−λ
+// (the margin covers the rounding of both sides); detector pixels mostly have λ ≪ 1, so
+// this skips the exponential for nearly all of them.
 func (s *Stream) poissonInversion(lambda float64) int {
 	u := s.Float64()
+	if u <= 1-lambda-0x1p-50 {
+		return 0
+	}
 	p := math.Exp(-lambda)
 	cdf := p
 	k := 0

@@ -55,15 +55,15 @@ func TestMoments(t *testing.T) {
 }
 
 // TestFixedValues pins the first values of one stream: a change here changes every
-// synthetic dataset and every seeded result.
+// synthetic dataset and every seeded result. The values were printed by this package when
+// the generator was fixed; change them only for a deliberate change of the generator.
 func TestFixedValues(t *testing.T) {
 	s := New(1, SynthFrame, 0)
-	got := []uint64{s.Uint64(), s.Uint64()}
-	s.Reset(1, SynthFrame, 0)
-	if again := s.Uint64(); again != got[0] {
-		t.Fatalf("Reset did not restart the stream")
+	if a, b := s.Uint64(), s.Uint64(); a != 0x2e69520530d24749 || b != 0x85434e7d5a275e0d {
+		t.Fatalf("first draws %#x %#x", a, b)
 	}
-	if got[0] == got[1] {
-		t.Fatalf("two equal draws")
+	s.Reset(1, SynthFrame, 0)
+	if x, k, m := s.Normal(), s.Poisson(12), s.Poisson(400); x != -0.627235004214478 || k != 4 || m != 370 {
+		t.Fatalf("Normal, Poisson(12), Poisson(400) = %v, %d, %d", x, k, m)
 	}
 }

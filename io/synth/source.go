@@ -3,7 +3,6 @@ package synth
 import (
 	"errors"
 	"fmt"
-	"math"
 	"sync"
 	"sync/atomic"
 
@@ -118,7 +117,7 @@ func (s *Source) ReadFloat64(dst []float64, beg, end int) error {
 		if s.p.Noise {
 			st.Reset(s.p.Seed, rng.SynthFrame, uint64(f))
 			for i, lam := range row {
-				row[i] = float64(poisson(&st, lam))
+				row[i] = float64(st.Poisson(lam))
 			}
 		}
 	}
@@ -141,7 +140,7 @@ func (s *Source) ReadFloat32(dst []float32, beg, end int) error {
 		if s.p.Noise {
 			st.Reset(s.p.Seed, rng.SynthFrame, uint64(f))
 			for i, l := range lam {
-				row[i] = float32(poisson(&st, l))
+				row[i] = float32(st.Poisson(l))
 			}
 		} else {
 			for i, l := range lam {
@@ -173,31 +172,6 @@ func (s *Source) expectedTo(dst, a []float64, f int) {
 			dst[i] += w * v
 		}
 	}
-}
-
-// poisson returns s.Poisson(lam), bit for bit and with the same draws, faster for small
-// means. Below 30, rng inverts the cumulative distribution with one uniform u: the count is 0
-// when u ≤ e^−λ. Since e^−λ ≥ 1 − λ, a u ≤ 1 − λ − 2^−50 gives 0 without computing e^−λ (the
-// margin covers the rounding of both sides); most detector pixels have λ ≪ 1, so this skips
-// the exponential for nearly all of them. The rest is rng's inversion loop, repeated here
-// (TestPoissonMatchesRNG keeps the two equal).
-func poisson(s *rng.Stream, lam float64) int {
-	if lam >= 30 || !(lam > 0) {
-		return s.Poisson(lam)
-	}
-	u := s.Float64()
-	if u <= 1-lam-0x1p-50 {
-		return 0
-	}
-	p := math.Exp(-lam)
-	cdf := p
-	k := 0
-	for u > cdf && k < 1000 {
-		k++
-		p *= lam / float64(k)
-		cdf += p
-	}
-	return k
 }
 
 // Abundances returns the ground-truth abundance maps, nav-major: element f·K + k is the
