@@ -11,19 +11,9 @@ import (
 	"github.com/stemreduce/stemreduce/collective"
 	"github.com/stemreduce/stemreduce/collective/inproc"
 	"github.com/stemreduce/stemreduce/spmd"
+	"github.com/stemreduce/stemreduce/spmd/spmdtest"
 	"github.com/stemreduce/stemreduce/spmd/udf"
 )
-
-// memSource is an in-memory stack of frames.
-type memSource struct {
-	data []float32
-	d    int
-}
-
-func (m memSource) ReadFloat32(dst []float32, beg, end int) error {
-	copy(dst, m.data[beg*m.d:end*m.d])
-	return nil
-}
 
 func randomFrames(n, d int, seed uint64) []float32 {
 	r := rand.New(rand.NewPCG(seed, 1))
@@ -63,7 +53,7 @@ func runStats(p int, data []float32, n, d, block, tileFrames int) []moments.Resu
 	errs := inproc.Run(p, func(c collective.Comm) error {
 		plan := spmd.NewPlan(n, block, c.Size(), c.Rank())
 		env := &spmd.Env{TileBytes: int64(tileFrames * d * 4), Workers: 3}
-		part, err := spmd.Reduce(context.Background(), c, env, "stats", plan, d, memSource{data, d}, moments.Merger{},
+		part, err := spmd.Reduce(context.Background(), c, env, "stats", plan, d, spmdtest.MemSource{Data: data, D: d}, moments.Merger{},
 			func(b spmd.Block) (*moments.Partial, error) {
 				return moments.Block(b.Data, b.Frames.Len(), b.D), nil
 			})
@@ -182,7 +172,7 @@ func TestUDFMatchesReduce(t *testing.T) {
 	ref := reference(data, n, d)
 	for _, p := range []int{1, 2, 3, 5} {
 		errs := inproc.Run(p, func(c collective.Comm) error {
-			in := udf.Input{Nav: []int{n}, Sig: []int{1, d}, Source: memSource{data, d}, Block: 5}
+			in := udf.Input{Nav: []int{n}, Sig: []int{1, d}, Source: spmdtest.MemSource{Data: data, D: d}, Block: 5}
 			res, plan, err := udf.Run(context.Background(), c, &spmd.Env{TileBytes: 20 * d * 4}, in, moments.UDF{})
 			if err != nil {
 				return err

@@ -13,21 +13,11 @@ import (
 	"github.com/stemreduce/stemreduce/collective"
 	"github.com/stemreduce/stemreduce/collective/inproc"
 	"github.com/stemreduce/stemreduce/spmd"
+	"github.com/stemreduce/stemreduce/spmd/spmdtest"
 	"github.com/stemreduce/stemreduce/spmd/udf"
 )
 
 var rankCounts = []int{1, 2, 3, 5, 7}
-
-// memSource is an in-memory stack of frames.
-type memSource struct {
-	data []float32
-	d    int
-}
-
-func (m memSource) ReadFloat32(dst []float32, beg, end int) error {
-	copy(dst, m.data[beg*m.d:end*m.d])
-	return nil
-}
 
 func frames(n, d int) []float32 {
 	r := rand.New(rand.NewPCG(uint64(n), uint64(d)))
@@ -150,7 +140,7 @@ func sameBits(a, b *udf.Results) bool {
 func TestFrameTileAndRanksGiveTheSameBits(t *testing.T) {
 	const sy, sx, d = 7, 9, 5
 	data := frames(sy*sx, d)
-	in := udf.Input{Nav: []int{sy, sx}, Sig: []int{1, d}, Source: memSource{data, d}, Block: 4}
+	in := udf.Input{Nav: []int{sy, sx}, Sig: []int{1, d}, Source: spmdtest.MemSource{Data: data, D: d}, Block: 4}
 	var ref *udf.Results
 	for _, p := range rankCounts {
 		for _, u := range []udf.UDF{sumFrames{}, sumTiles{}} {
@@ -205,7 +195,7 @@ func checkSum(t *testing.T, r *udf.Results, data []float32, roi []bool, d int) {
 func TestSeveralUDFsInOnePassEqualSeparatePasses(t *testing.T) {
 	const sy, sx, d = 7, 9, 4
 	data := frames(sy*sx, d)
-	in := udf.Input{Nav: []int{sy, sx}, Sig: []int{2, 2}, Source: memSource{data, d}, Block: 5}
+	in := udf.Input{Nav: []int{sy, sx}, Sig: []int{2, 2}, Source: spmdtest.MemSource{Data: data, D: d}, Block: 5}
 	for _, p := range []int{1, 3} {
 		both := run(t, p, in, sumFrames{}, sumTiles{})
 		a, b := run(t, p, in, sumFrames{})[0], run(t, p, in, sumTiles{})[0]
@@ -217,13 +207,13 @@ func TestSeveralUDFsInOnePassEqualSeparatePasses(t *testing.T) {
 
 // countingSource counts the frames read.
 type countingSource struct {
-	memSource
+	spmdtest.MemSource
 	read *atomic.Int64 // shared by the ranks
 }
 
 func (c countingSource) ReadFloat32(dst []float32, beg, end int) error {
 	c.read.Add(int64(end - beg))
-	return c.memSource.ReadFloat32(dst, beg, end)
+	return c.MemSource.ReadFloat32(dst, beg, end)
 }
 
 func TestROI(t *testing.T) {
@@ -236,7 +226,7 @@ func TestROI(t *testing.T) {
 		}
 	}
 	var read atomic.Int64
-	in := udf.Input{Nav: []int{sy, sx}, Sig: []int{1, d}, Source: countingSource{memSource{data, d}, &read}, ROI: roi, Block: 4}
+	in := udf.Input{Nav: []int{sy, sx}, Sig: []int{1, d}, Source: countingSource{spmdtest.MemSource{Data: data, D: d}, &read}, ROI: roi, Block: 4}
 	got := run(t, 1, in, sumTiles{})[0]
 	checkSum(t, got, data, roi, d)
 	if read.Load() != 18 {
@@ -282,7 +272,7 @@ func TestPassWithoutData(t *testing.T) {
 func TestPartitionUDF(t *testing.T) {
 	const sy, sx, d = 7, 9, 3
 	data := frames(sy*sx, d)
-	in := udf.Input{Nav: []int{sy, sx}, Sig: []int{1, d}, Source: memSource{data, d}, Block: 4}
+	in := udf.Input{Nav: []int{sy, sx}, Sig: []int{1, d}, Source: spmdtest.MemSource{Data: data, D: d}, Block: 4}
 	for _, p := range rankCounts {
 		got := run(t, p, in, sumPartition{})[0]
 		checkSum(t, got, data, nil, d)
@@ -304,7 +294,7 @@ func (f failing) ProcessFrame(fr *udf.Frame, r *udf.Results) error {
 
 func TestErrorOnOneRankReachesAll(t *testing.T) {
 	const n, d = 50, 2
-	in := udf.Input{Nav: []int{n}, Sig: []int{1, d}, Source: memSource{frames(n, d), d}, Block: 4}
+	in := udf.Input{Nav: []int{n}, Sig: []int{1, d}, Source: spmdtest.MemSource{Data: frames(n, d), D: d}, Block: 4}
 	for _, p := range rankCounts {
 		errs := inproc.Run(p, func(c collective.Comm) error {
 			_, _, err := udf.Run(context.Background(), c, &spmd.Env{}, in, failing{bad: 45})
@@ -346,7 +336,7 @@ func TestDeclarationsAreValidated(t *testing.T) {
 		{"twice", declared{specs: []udf.Spec{{Name: "a", Kind: udf.Nav, Dtype: udf.Int64}, {Name: "a", Kind: udf.Sig, Dtype: udf.Int64}}}, "declared twice"},
 		{"two process methods", twoWays{}, "want exactly one"},
 	}
-	in := udf.Input{Nav: []int{10}, Sig: []int{1, 2}, Source: memSource{frames(10, 2), 2}}
+	in := udf.Input{Nav: []int{10}, Sig: []int{1, 2}, Source: spmdtest.MemSource{Data: frames(10, 2), D: 2}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			for r, err := range inproc.Run(3, func(c collective.Comm) error {
