@@ -75,17 +75,7 @@ type tile struct {
 func Reduce[T any](ctx context.Context, c collective.Comm, env *Env, name string, plan Plan, d int, src Source, m collective.Merger[T], fn func(Block) (T, error)) (T, error) {
 	acc := collective.NewAccumulator(m, plan.NBlocks, plan.Size, plan.Rank)
 	err := Stream(ctx, env, name, plan, d, src, func(blocks []Block) error {
-		parts := make([]T, len(blocks))
-		if err := Parallel(env.workers(), len(blocks), func(i int) (err error) {
-			parts[i], err = fn(blocks[i])
-			return err
-		}); err != nil {
-			return err
-		}
-		for i, b := range blocks {
-			acc.Push(b.Index, parts[i])
-		}
-		return nil
+		return PushBlocks(acc, blocks, env.workers(), fn)
 	})
 	var zero T
 	if err = Agree(c, err); err != nil {
@@ -94,6 +84,31 @@ func Reduce[T any](ctx context.Context, c collective.Comm, env *Env, name string
 	start := time.Now()
 	defer func() { env.time("reduce", time.Since(start)) }()
 	return collective.ReduceAll(c, acc, 1)
+}
+
+// PushBlocks computes the partial of every block with fn, on up to workers goroutines
+// (zero means GOMAXPROCS), and pushes the partials into acc in block order. At most workers
+// partials wait to be pushed at a time, so memory does not grow with the tile.
+func PushBlocks[T any](acc *collective.Accumulator[T], blocks []Block, workers int, fn func(Block) (T, error)) error {
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	parts := make([]T, workers)
+	for g := 0; g < len(blocks); g += workers {
+		group := blocks[g:min(g+workers, len(blocks))]
+		if err := Parallel(workers, len(group), func(i int) (err error) {
+			parts[i], err = fn(group[i])
+			return err
+		}); err != nil {
+			return err
+		}
+		for i, b := range group {
+			acc.Push(b.Index, parts[i])
+			var zero T
+			parts[i] = zero
+		}
+	}
+	return nil
 }
 
 // Stream reads this rank's frames tile by tile, whole blocks at a time, and calls fn with

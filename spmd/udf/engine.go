@@ -45,10 +45,13 @@ func prod(d []int) int {
 // Collective: every rank must call it with the same input shape, ROI and UDFs.
 func Run(ctx context.Context, c collective.Comm, env *spmd.Env, in Input, udfs ...UDF) ([]*Results, spmd.Plan, error) {
 	plan := spmd.NewPlan(in.n(), in.Block, c.Size(), c.Rank())
+	if env == nil {
+		env = &spmd.Env{}
+	}
 	if err := checkInput(in, udfs); err != nil {
 		return nil, plan, spmd.Agree(c, spmd.WithCode(spmd.ExitUsage, err))
 	}
-	p := &pass{in: in, udfs: udfs, plan: plan, d: in.d(), navX: in.Nav[len(in.Nav)-1]}
+	p := &pass{in: in, udfs: udfs, plan: plan, d: in.d(), navX: in.Nav[len(in.Nav)-1], workers: env.Workers}
 	p.nav = make([]*Results, len(udfs))
 	for i, u := range udfs {
 		p.nav[i] = newResults(kindOf(u.Buffers(), Nav), func(s Spec) int { return plan.NLocal() * s.entry() })
@@ -148,6 +151,8 @@ type pass struct {
 	d    int
 	navX int
 	nav  []*Results // per UDF: nav buffers of this rank's frames
+	// workers computing blocks; zero means GOMAXPROCS
+	workers int
 }
 
 func (p *pass) partitionMode() bool {
@@ -177,23 +182,27 @@ func (p *pass) fresh() []*Results {
 }
 
 // tile processes the blocks of one tile in parallel and pushes their partials in order.
+// In partition mode the tile is the whole partition, and the partials of the partition
+// UDFs go with the first block.
 func (p *pass) tile(acc *collective.Accumulator[[]*Results], blocks []spmd.Block) error {
-	parts := make([][]*Results, len(blocks))
-	if err := spmd.Parallel(0, len(blocks), func(i int) (err error) {
-		parts[i], err = p.block(blocks[i])
-		return err
-	}); err != nil {
-		return err
-	}
+	var first []*Results
 	if p.partitionMode() && len(blocks) > 0 {
-		if err := p.partition(parts[0], blocks); err != nil {
+		first = p.fresh()
+		if err := p.partition(first, blocks); err != nil {
 			return err
 		}
 	}
-	for i, b := range blocks {
-		acc.Push(b.Index, parts[i])
-	}
-	return nil
+	return spmd.PushBlocks(acc, blocks, p.workers, func(b spmd.Block) ([]*Results, error) {
+		parts, err := p.block(b)
+		if err == nil && first != nil && b.Index == blocks[0].Index {
+			for i, u := range p.udfs {
+				if isPartition(u) {
+					parts[i] = first[i]
+				}
+			}
+		}
+		return parts, err
+	})
 }
 
 // selected returns the tile of the ROI frames of blocks, compacting Data if needed.
