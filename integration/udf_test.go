@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/stemreduce/stemreduce/algorithms/virtual"
 	"github.com/stemreduce/stemreduce/io/h5"
+	"github.com/stemreduce/stemreduce/io/npy"
 	"github.com/stemreduce/stemreduce/io/synth"
 )
 
@@ -182,5 +184,38 @@ func TestUDFBadInput(t *testing.T) {
 				t.Errorf("%s left behind", out)
 			}
 		})
+	}
+}
+
+// TestMaskAndROIFiles checks that a detector mask and a scan ROI read from files give the
+// bits of the same mask and ROI given as shapes on the command line.
+func TestMaskAndROIFiles(t *testing.T) {
+	dir := t.TempDir()
+	const sy, sx, dy, dx = 13, 11, 16, 18
+	disk := virtual.Disk(dy, dx, 7.5, 8.5, 3)
+	m := make([]float64, len(disk))
+	for i, v := range disk {
+		m[i] = float64(v)
+	}
+	maskFile := filepath.Join(dir, "mask.npy")
+	if err := npy.Write(maskFile, "uint8", false, []int{dy, dx}, m); err != nil {
+		t.Fatal(err)
+	}
+	roi := make([]float64, sy*sx)
+	for y := 2; y < 11; y++ {
+		for x := 1; x < 9; x++ {
+			roi[y*sx+x] = 1
+		}
+	}
+	roiFile := filepath.Join(dir, "roi.npy")
+	if err := npy.Write(roiFile, "uint8", false, []int{sy, sx}, roi); err != nil {
+		t.Fatal(err)
+	}
+	a, b := filepath.Join(dir, "a.h5"), filepath.Join(dir, "b.h5")
+	mustRun(t, 2, "virtual", udfInput, "--mask", "m=disk:7.5,8.5,3", "--roi", "2:11,1:9", "-o", a)
+	mustRun(t, 2, "virtual", udfInput, "--mask", "m=file:"+maskFile, "--roi-mask", roiFile, "-o", b)
+	ra, rb := readAll(t, a), readAll(t, b)
+	if !sameBitsNaN(ra["/virtual/m"], rb["/virtual/m"]) {
+		t.Fatalf("mask and ROI from files differ from the same given as shapes")
 	}
 }
