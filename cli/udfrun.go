@@ -186,6 +186,8 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 	if err != nil {
 		return err
 	}
+	cnt := c.Counters()
+	penv.Times.Report(penv.Log, time.Since(start), cnt.BytesSent, cnt.Messages)
 	if c.Rank() == 0 {
 		var groups []string
 		for _, u := range udfs {

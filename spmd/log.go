@@ -85,3 +85,15 @@ func (t *Timings) Phases() ([]string, []float64) {
 	}
 	return append([]string(nil), t.names...), secs
 }
+
+// Report writes the per-phase timing table and the collective traffic of this rank to the
+// log (rank 0 only unless verbose), as plain lines for batch logs.
+func (t *Timings) Report(l *Logger, total time.Duration, bytes, messages int64) {
+	names, secs := t.Phases()
+	l.Infof("%-10s %9s %6s", "phase", "seconds", "share")
+	for i, n := range names {
+		l.Infof("%-10s %9.3f %5.0f%%", n, secs[i], 100*secs[i]/max(total.Seconds(), 1e-9))
+	}
+	l.Infof("%-10s %9.3f", "total", total.Seconds())
+	l.Infof("collectives: %d bytes in %d messages from this rank", bytes, messages)
+}

@@ -3,6 +3,7 @@ package udf
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/stemreduce/stemreduce/collective"
 	"github.com/stemreduce/stemreduce/spmd"
@@ -82,7 +83,11 @@ func Run(ctx context.Context, c collective.Comm, env *spmd.Env, in Input, udfs .
 	if err = spmd.Agree(c, err); err != nil {
 		return nil, plan, err
 	}
+	rstart := time.Now()
 	merged, err := collective.ReduceAll(c, acc, 2)
+	if env.Times != nil {
+		env.Times.Add("reduce", time.Since(rstart))
+	}
 	if err != nil {
 		return nil, plan, err
 	}
