@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"unsafe"
 
-	gompi "github.com/sbromberger/gompi"
-
 	"github.com/stemreduce/stemreduce/collective"
 )
 
@@ -18,7 +16,7 @@ const scratchBytes = 8 << 20
 // comm implements collective.Comm on a communicator of a World.
 type comm struct {
 	w          *World
-	g          *gompi.Communicator
+	lib        lib
 	h          handle
 	rank, size int
 	maxCount   int // largest count passed to one MPI call; maxCount in production
@@ -36,7 +34,11 @@ func newComm(w *World, h handle, maxCount int) *comm {
 	if maxCount < 1 {
 		panic("mpi: maxCount must be positive")
 	}
-	c := &comm{w: w, g: w.g, h: h, rank: w.g.Rank(), size: w.g.Size(), maxCount: maxCount}
+	rank, size, err := w.lib.rankSize(h)
+	if err != nil {
+		panic(fmt.Sprintf("mpi: could not read the rank and size of MPI_COMM_WORLD: %v", err))
+	}
+	c := &comm{w: w, lib: w.lib, h: h, rank: rank, size: size, maxCount: maxCount}
 	c.counts = make([]cint, c.size)
 	c.displs = make([]cint, c.size)
 	return c
@@ -86,12 +88,14 @@ func pieces(n, step int, fn func(lo, hi int) error) error {
 	return nil
 }
 
-// Barrier is MPI_Barrier through gompi.
+// Barrier is MPI_Barrier.
 func (c *comm) Barrier() error {
 	if err := c.enter("Barrier"); err != nil {
 		return err
 	}
-	c.g.Barrier()
+	if err := c.lib.barrier(c.h); err != nil {
+		return fmt.Errorf("mpi: could not wait at a barrier: %w", err)
+	}
 	c.collective(0)
 	return nil
 }
@@ -118,22 +122,24 @@ func (c *comm) Bcast(buf []byte, root int) error {
 }
 
 func (c *comm) AllreduceFloat64(buf []float64, op collective.Op) error {
-	return allreduce(c, buf, op, "AllreduceFloat64", c.g.AllreduceFloat64s)
+	return allreduce(c, buf, op, "AllreduceFloat64")
 }
 
 func (c *comm) AllreduceFloat32(buf []float32, op collective.Op) error {
-	return allreduce(c, buf, op, "AllreduceFloat32", c.g.AllreduceFloat32s)
+	return allreduce(c, buf, op, "AllreduceFloat32")
 }
 
 func (c *comm) AllreduceInt64(buf []int64, op collective.Op) error {
-	return allreduce(c, buf, op, "AllreduceInt64", c.g.AllreduceInt64s)
+	return allreduce(c, buf, op, "AllreduceInt64")
 }
 
-// allreduce runs gompi's MPI_Allreduce on buf in place. gompi wants distinct send and
-// receive buffers (it has no MPI_IN_PLACE), so each piece of buf is first copied into
-// the scratch buffer, which is the send buffer. A zero-length buf makes no MPI call.
-func allreduce[T float64 | float32 | int64](c *comm, buf []T, op collective.Op, name string, fn func(dst, src []T, op gompi.Op, root int) error) error {
-	gop := gompiOp(op)
+// allreduce runs MPI_Allreduce on buf in place. gompi wants distinct send and receive
+// buffers (it has no MPI_IN_PLACE), so each piece of buf is first copied into the scratch
+// buffer, which is the send buffer. A zero-length buf makes no MPI call.
+func allreduce[T float64 | float32 | int64](c *comm, buf []T, op collective.Op, name string) error {
+	if op != collective.Sum && op != collective.Max && op != collective.Min {
+		panic(fmt.Sprintf("mpi: unknown op %v", op))
+	}
 	if err := c.enter(name); err != nil {
 		return err
 	}
@@ -146,26 +152,13 @@ func allreduce[T float64 | float32 | int64](c *comm, buf []T, op collective.Op, 
 	err := pieces(len(buf), step, func(lo, hi int) error {
 		src := unsafe.Slice((*T)(unsafe.Pointer(&c.scratch[0])), hi-lo)
 		copy(src, buf[lo:hi])
-		return fn(buf[lo:hi], src, gop, 0)
+		return allreduceLib(c.lib, c.h, buf[lo:hi], src, op)
 	})
 	if err != nil {
 		return fmt.Errorf("mpi: could not allreduce %d values (%s, %v): %w", len(buf), name, op, err)
 	}
 	c.collective(len(buf) * sz)
 	return nil
-}
-
-// gompiOp maps op to gompi's operator; gompi's order is Sum, Min, Max.
-func gompiOp(op collective.Op) gompi.Op {
-	switch op {
-	case collective.Sum:
-		return gompi.OpSum
-	case collective.Max:
-		return gompi.OpMax
-	case collective.Min:
-		return gompi.OpMin
-	}
-	panic(fmt.Sprintf("mpi: unknown op %v", op))
 }
 
 // Allgatherv is MPI_Allgatherv of MPI_BYTE through the shim (gompi has no gather). Its
@@ -276,7 +269,7 @@ func (c *comm) Send(buf []byte, dst, tag int) error {
 	return nil
 }
 
-// Recv receives through gompi's RecvPreallocBytes (MPI_Recv), piece by piece as Send
+// Recv receives with MPI_Recv (gompi's RecvPreallocBytes in the OpenMPI build), piece by piece as Send
 // sent it, and checks that each message had the expected length. A longer message is an
 // MPI truncation error, which aborts the job under MPI_ERRORS_ARE_FATAL. A zero-length
 // Recv goes through the shim, as gompi takes &buf[0].
@@ -297,8 +290,11 @@ func (c *comm) Recv(buf []byte, src, tag int) error {
 		return nil
 	}
 	return pieces(len(buf), c.maxCount, func(lo, hi int) error {
-		st := c.g.RecvPreallocBytes(buf[lo:hi], src, tag)
-		if got := st.GetCount(gompi.Byte); got != hi-lo {
+		got, err := c.lib.recvPiece(c.h, buf[lo:hi], src, tag)
+		if err != nil {
+			return fmt.Errorf("mpi: could not receive %d bytes from rank %d with tag %d: %w", len(buf), src, tag, err)
+		}
+		if got != hi-lo {
 			return fmt.Errorf("mpi: could not receive %d bytes from rank %d with tag %d: the message has %d", len(buf), src, tag, lo+got)
 		}
 		return nil

@@ -92,6 +92,9 @@ static int sr_recv(void *buf, int n, int src, int tag, MPI_Comm c, int *got) {
 	return MPI_Get_count(&st, MPI_BYTE, got);
 }
 
+// MPICH defines MPI_STATUSES_IGNORE as (MPI_Status *)1, which gcc 12 takes for a
+// zero-length array (-Wstringop-overflow, a false positive).
+#pragma GCC diagnostic ignored "-Wstringop-overflow"
 static int sr_testsome(int n, MPI_Request *reqs, int *outcount, int *indices) {
 	return MPI_Testsome(n, reqs, outcount, indices, MPI_STATUSES_IGNORE);
 }
@@ -105,6 +108,21 @@ static void sr_error_string(int code, char *buf, int *len) {
 }
 
 static int sr_max_error_string(void) { return MPI_MAX_ERROR_STRING; }
+
+// The calls below are gompi's part in the OpenMPI build (lib_gompi.go); the mpich build
+// (lib_shim.go), where gompi's hard-coded OpenMPI paths cannot be used, makes them here.
+static int sr_comm_rank(MPI_Comm c, int *r) { return MPI_Comm_rank(c, r); }
+static int sr_comm_size(MPI_Comm c, int *s) { return MPI_Comm_size(c, s); }
+static int sr_barrier(MPI_Comm c) { return MPI_Barrier(c); }
+static int sr_abort(MPI_Comm c, int code) { return MPI_Abort(c, code); }
+
+// sr_allreduce reduces n elements of type t (0 double, 1 float, 2 int64) with op o
+// (0 sum, 1 max, 2 min) from src into dst.
+static int sr_allreduce(void *src, void *dst, int n, int t, int o, MPI_Comm c) {
+	MPI_Datatype types[3] = {MPI_DOUBLE, MPI_FLOAT, MPI_INT64_T};
+	MPI_Op ops[3] = {MPI_SUM, MPI_MAX, MPI_MIN};
+	return MPI_Allreduce(sr_buf(src), sr_buf(dst), n, types[t], ops[o], c);
+}
 */
 import "C"
 
@@ -212,6 +230,24 @@ func testsome(reqs []C.MPI_Request, idx []C.int) (n int, err error) {
 }
 
 func requestNull() C.MPI_Request { return C.sr_request_null() }
+
+func commRankSize(c C.MPI_Comm) (rank, size int, err error) {
+	var r, n C.int
+	if err = check(C.sr_comm_rank(c, &r)); err == nil {
+		err = check(C.sr_comm_size(c, &n))
+	}
+	return int(r), int(n), err
+}
+
+func barrier(c C.MPI_Comm) error { return check(C.sr_barrier(c)) }
+
+func abort(c C.MPI_Comm, code int) { C.sr_abort(c, C.int(code)) }
+
+// allreduceRaw reduces n elements of type t (0 float64, 1 float32, 2 int64) from src into
+// dst with op (collective.Op order: sum, max, min).
+func allreduceRaw(c C.MPI_Comm, src, dst unsafe.Pointer, n, t, op int) error {
+	return check(C.sr_allreduce(src, dst, C.int(n), C.int(t), C.int(op), c))
+}
 
 func freeMem(p unsafe.Pointer) { C.sr_free(p) }
 

@@ -10,8 +10,6 @@ import (
 	"runtime"
 	"time"
 
-	gompi "github.com/sbromberger/gompi"
-
 	"github.com/stemreduce/stemreduce/collective"
 )
 
@@ -25,7 +23,7 @@ const drainGrace = 10 * time.Second
 // World is this process's MPI library state: it exists between Start and Stop. There is
 // at most one per process.
 type World struct {
-	g       *gompi.Communicator // MPI_COMM_WORLD as gompi sees it
+	lib     lib // gompi (OpenMPI build) or the shim (MPICH build)
 	comm    *comm
 	sends   sendQueue // started sends of every comm of this world
 	stopped bool
@@ -72,7 +70,7 @@ func Start() (*World, error) {
 	case !found || ub < collective.MaxTag:
 		return fail(fmt.Errorf("mpi: could not use MPI_COMM_WORLD: tag upper bound %d (found %t) below %d", ub, found, collective.MaxTag))
 	}
-	w := &World{g: gompi.NewCommunicator(nil)}
+	w := &World{lib: newLib()}
 	w.comm = newComm(w, h, maxCount)
 	return w, nil
 }
@@ -88,7 +86,7 @@ func (w *World) Abort(code int) {
 	init, _ := initialized()
 	fin, _ := finalized()
 	if init && !fin {
-		w.g.Abort(code)
+		w.lib.abort(commWorld(), code)
 	}
 	os.Exit(code) // MPI_Abort should not return
 }
@@ -107,7 +105,9 @@ func (w *World) Stop() error {
 	defer runtime.UnlockOSThread()
 	// Every rank is in Stop after the barrier, so every receive that will ever be posted
 	// has completed.
-	w.g.Barrier()
+	if err := w.lib.barrier(commWorld()); err != nil {
+		return fmt.Errorf("mpi: could not finalise MPI: %w", err)
+	}
 	if err := w.sends.drain(drainGrace); err != nil {
 		return fmt.Errorf("mpi: could not finalise MPI: %w", err)
 	}
