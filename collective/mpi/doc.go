@@ -27,6 +27,11 @@
 // limit (and, with Open MPI, for any send to self), so the send-then-receive ring that
 // Comm allows deadlocks.
 //
+// gompi's calls are confined to lib_gompi.go (build tags mpi && !mpich). gompi's cgo flags
+// hard-code Open MPI's Debian paths, so it cannot link against another MPI: with the mpich
+// tag (make MPI=mpich), lib_shim.go makes the same few calls through the shim instead. The
+// two files must be kept in sync; scripts/test runs the conformance suite on both.
+//
 // # Errors
 //
 // A non-success MPI code becomes an error naming the operation, such as "mpi: could not
