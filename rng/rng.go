@@ -14,6 +14,7 @@ const (
 	TestMatrix    Purpose = 4 // Gaussian test matrix; index = row
 	Init          Purpose = 5 // initial values of iterative methods; index = row
 	NegativeDraws Purpose = 6 // negative samples; index = (epoch, edge) packed by the caller
+	LanczosStart  Purpose = 7 // start vector of a distributed Lanczos; index = row
 )
 
 // Stream is a counter-based random stream. The zero value is a valid stream (key 0, 0).
