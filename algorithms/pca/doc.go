@@ -53,7 +53,9 @@
 // floating-point work of Gram.
 //
 // Auto picks after scikit-learn 1.5's policy: Gram if D ≤ 1000 and N ≥ 10·D, or if
-// max(N, D) ≤ 500 or K ≥ 0.8·min(N, D); Randomized otherwise.
+// max(N, D) ≤ 500 or K ≥ 0.8·min(N, D) (where scikit-learn runs a full SVD; TSQR
+// instead of Gram when N < D and D > 1000, so that wide data, such as a small ROI on a
+// large detector, need an N×D R factor and not a D×D covariance); Randomized otherwise.
 //
 // # Results and conventions
 //

@@ -69,8 +69,9 @@ type Settings struct {
 	// PCA does.
 	NoCenter bool
 	// Solver is the algorithm. Zero (Auto) picks, after scikit-learn's policy (1.5):
-	// Gram if D ≤ 1000 and N ≥ 10·D; else Gram if max(N, D) ≤ 500 or K ≥ 0.8·min(N, D);
-	// else Randomized.
+	// Gram if D ≤ 1000 and N ≥ 10·D; else, if max(N, D) ≤ 500 or K ≥ 0.8·min(N, D), TSQR
+	// when N < D and D > 1000 (its R is N×D where Gram's covariance is D×D), Gram
+	// otherwise; else Randomized.
 	Solver Solver
 }
 
@@ -177,6 +178,11 @@ func autoSolver(n, d, k int) Solver {
 	case d <= 1000 && n >= 10*d:
 		return Gram
 	case max(n, d) <= 500 || float64(k) >= 0.8*float64(min(n, d)):
+		if d > 1000 && n < d {
+			// Wide data (few frames, many pixels, as in a small ROI): the R factor of TSQR
+			// is at most N×D where the covariance is D×D (32 GiB for a 256×256 detector).
+			return TSQR
+		}
 		return Gram
 	}
 	return Randomized

@@ -24,6 +24,8 @@ func TestAutoSolver(t *testing.T) {
 		{n: 65536, d: 16384, k: 16, want: pca.Randomized}, // the common 4D-STEM case
 		{n: 2000, d: 600, k: 480, want: pca.Gram},         // K ≥ 0.8·min(N, D)
 		{n: 2000, d: 600, k: 479, want: pca.Randomized},
+		{n: 100, d: 65536, k: 90, want: pca.TSQR}, // wide, K ≥ 0.8·N: R is N×D, not D×D
+		{n: 100, d: 1000, k: 90, want: pca.Gram},  // wide but a small covariance
 	}
 	for _, tc := range tests {
 		if got := pca.AutoSolver(tc.n, tc.d, tc.k); got != tc.want {
