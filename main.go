@@ -11,6 +11,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"github.com/stemreduce/stemreduce/cli"
@@ -83,9 +84,10 @@ func run(args []string) (code int) {
 
 // shareCores gives each rank its share of the node's cores when several ranks of an MPI job
 // run on one node and GOMAXPROCS is not set by the user, so block goroutines do not
-// oversubscribe the node.
+// oversubscribe the node. A rank the launcher has bound to fewer CPUs than the node has
+// (srun --cpu-bind, mpirun --bind-to) already has its share: Go sees only those CPUs.
 func shareCores() {
-	if os.Getenv("GOMAXPROCS") != "" {
+	if os.Getenv("GOMAXPROCS") != "" || runtime.NumCPU() < onlineCPUs() {
 		return
 	}
 	for _, v := range []string{"OMPI_COMM_WORLD_LOCAL_SIZE", "MPI_LOCALNRANKS", "SLURM_NTASKS_PER_NODE"} {
@@ -94,6 +96,29 @@ func shareCores() {
 			return
 		}
 	}
+}
+
+// onlineCPUs returns the number of online CPUs of the node (Linux), or 0 if unknown.
+func onlineCPUs() int {
+	b, err := os.ReadFile("/sys/devices/system/cpu/online")
+	if err != nil {
+		return 0
+	}
+	n := 0
+	for _, r := range strings.Split(strings.TrimSpace(string(b)), ",") {
+		lo, hi, found := strings.Cut(r, "-")
+		a, err1 := strconv.Atoi(lo)
+		z, err2 := strconv.Atoi(hi)
+		switch {
+		case err1 != nil:
+			return 0
+		case !found:
+			n++
+		case err2 == nil && z >= a:
+			n += z - a + 1
+		}
+	}
+	return n
 }
 
 // runInProcess runs the command on ranks goroutines, each with its own in-process Comm.
