@@ -57,6 +57,7 @@ type GlobalOptions struct {
 	Block    int
 	Ranks    int
 	CPUProf  string
+	PNG      string // directory for the pictures of the result file; "" for none
 }
 
 // AddFlags registers the global flags on f.
@@ -67,6 +68,7 @@ func (o *GlobalOptions) AddFlags(f *flag.FlagSet) {
 	f.IntVar(&o.Block, "block", 0, "frames per block (0: chosen from the number of frames; part of the result's bits)")
 	f.IntVar(&o.Ranks, "ranks", 1, "run `N` ranks as goroutines in this process (when not started by mpirun or srun)")
 	f.StringVar(&o.CPUProf, "cpuprofile", "", "write a Go CPU profile of rank 0 to `file`")
+	f.StringVar(&o.PNG, "png", "", "after writing the result file, draw its pictures as PNG files into `directory` (as the plot command)")
 }
 
 func (o *GlobalOptions) check() error {
@@ -122,8 +124,12 @@ func commands() []command {
 		{"stats", "INPUT -o OUT.h5", "per-pixel sum, mean, variance, min, max and per-frame totals in one pass", runStatsCmd},
 		{"virtual", "INPUT --mask NAME=SPEC... -o OUT.h5", "virtual detector images (bright field, annular dark field, ...) of masks in one pass", runVirtualCmd},
 		{"com", "INPUT -o OUT.h5", "centre of mass of every frame, with the DPC maps (field, magnitude, divergence, curl)", runCOMCmd},
+		{"pca", "INPUT -k K -o OUT.h5", "principal component analysis: components, scores, explained variance (docs/pca.md)", runPCACmd},
+		{"ica", "INPUT -k K -o OUT.h5", "independent component analysis (FastICA) on the PCA scores: source maps and factors (docs/ica.md)", runICACmd},
+		{"umap", "INPUT -o OUT.h5", "two-dimensional UMAP embedding of the scan positions (docs/umap.md)", runUMAPCmd},
 		{"udf", "INPUT --run NAME,... -o OUT.h5", "run several built-in or registered UDFs in one pass over the data", runUDFCmd},
 		{"info", "INPUT [-n P]", "print shape, dtype, layout and the partition plan of an input", runInfoCmd},
+		{"plot", "OUT.h5 -o DIR", "draw the pictures of a result file as PNG files (also --png DIR on any command)", runPlotCmd},
 		{"generate", "[SPEC] -o OUT.h5", "write the synthetic 4D-STEM dataset, with its ground truth, to HDF5", runGenerateCmd},
 		{"version", "", "print the version", runVersionCmd},
 	}

@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stemreduce/stemreduce/io/dataset"
 	"github.com/stemreduce/stemreduce/io/h5"
 	"github.com/stemreduce/stemreduce/io/input"
+	"github.com/stemreduce/stemreduce/picture"
 	"github.com/stemreduce/stemreduce/spmd"
 )
 
@@ -42,20 +45,40 @@ func openInput(c collective.Comm, spec string) (dataset.Dataset, error) {
 // output is the result file of a run: created by rank 0 at the start of the run under a
 // temporary name, renamed into place by commit, removed by abort.
 type output struct {
-	c    collective.Comm
-	w    *h5.Writer // nil on ranks other than 0
-	path string
-	done bool
+	c      collective.Comm
+	w      *h5.Writer // nil on ranks other than 0
+	path   string
+	done   bool
+	png    string    // --png: directory for the pictures of the committed file; "" for none
+	stdout io.Writer // where rank 0 lists the pictures
 }
 
 // createOutput creates the result file on rank 0 before any work, so an unwritable path
 // fails at once.
 // Collective.
 func createOutput(c collective.Comm, path string) (*output, error) {
-	o := &output{c: c, path: path}
+	return newOutput(c, path, "", nil)
+}
+
+// createResult is createOutput for the result file of a command: with --png DIR, commit
+// also draws the pictures of the file into DIR, and an unwritable DIR fails at once.
+// Collective.
+func createResult(env Env, g GlobalOptions, path string) (*output, error) {
+	return newOutput(env.Comm, path, g.PNG, env.Stdout)
+}
+
+func newOutput(c collective.Comm, path, png string, stdout io.Writer) (*output, error) {
+	o := &output{c: c, path: path, png: png, stdout: stdout}
 	var err error
 	if c.Rank() == 0 {
-		o.w, err = h5.Create(path)
+		if png != "" {
+			if err = picture.CheckDir(png); err != nil {
+				err = fmt.Errorf("--png: %w", err)
+			}
+		}
+		if err == nil {
+			o.w, err = h5.Create(path)
+		}
 	}
 	if err = spmd.Agree(c, err); err != nil {
 		return nil, err
@@ -63,8 +86,10 @@ func createOutput(c collective.Comm, path string) (*output, error) {
 	return o, nil
 }
 
-// commit runs write on rank 0, then renames the file into place, and agrees on the
-// outcome. After an error the temporary file is gone.
+// commit runs write on rank 0, then renames the file into place, draws its pictures
+// into the --png directory if one was given, and agrees on the outcome. After an error
+// writing the file the temporary file is gone; after an error drawing the pictures the
+// result file stays and no picture is left.
 // Collective.
 func (o *output) commit(write func(w *h5.Writer) error) error {
 	var err error
@@ -75,6 +100,8 @@ func (o *output) commit(write func(w *h5.Writer) error) error {
 		}
 		if err != nil {
 			o.w.Abort()
+		} else if o.png != "" {
+			err = writePictures(context.Background(), o.stdout, "pictures", o.path, o.png, picture.Options{})
 		}
 	}
 	o.done = true

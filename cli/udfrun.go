@@ -142,7 +142,7 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 	if err = spmd.Agree(c, err); err != nil {
 		return err
 	}
-	out, err := createOutput(c, o.Output)
+	out, err := createResult(env, g, o.Output)
 	if err != nil {
 		return err
 	}

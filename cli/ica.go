@@ -1,0 +1,493 @@
+package cli
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"math"
+	"time"
+
+	"gonum.org/v1/gonum/mat"
+
+	"github.com/stemreduce/stemreduce/algorithms/ica"
+	"github.com/stemreduce/stemreduce/collective"
+	"github.com/stemreduce/stemreduce/io/h5"
+	"github.com/stemreduce/stemreduce/spmd"
+)
+
+const icaUsage = "ica INPUT -k K [--from PCA.h5] [--fun logcosh|exp|cube] [--alpha A] [--algorithm parallel|deflation] " +
+	"[--max-iter N] [--tol T] [--seed S] [--strict] [PCA options: --solver, --pca-seed, --bin, --crop, --transform, " +
+	"--normalize, --roi, ...] -o OUT.h5"
+
+// ICAOptions are the flags of the ica command besides the PCA options.
+type ICAOptions struct {
+	From      string
+	Fun       string
+	Alpha     float64
+	Algorithm string
+	MaxIter   int
+	Tol       float64
+	Seed      uint64
+	Strict    bool
+}
+
+// AddFlags registers the ica flags on f.
+func (o *ICAOptions) AddFlags(f *flag.FlagSet) {
+	f.StringVar(&o.From, "from", "", "use the PCA stored in `file` (/pca of a pca, ica or umap output) instead of fitting one")
+	f.StringVar(&o.Fun, "fun", "logcosh", "contrast `function`: logcosh, exp or cube")
+	f.Float64Var(&o.Alpha, "alpha", ica.DefaultAlpha, "`α` of logcosh, in [1, 2]")
+	f.StringVar(&o.Algorithm, "algorithm", "parallel", "FastICA `form`: parallel (symmetric) or deflation")
+	f.IntVar(&o.MaxIter, "max-iter", ica.DefaultMaxIter, "iteration limit `N` (deflation: per component)")
+	f.Float64Var(&o.Tol, "tol", ica.DefaultTol, "convergence `threshold` on the change of the unmixing matrix")
+	f.Uint64Var(&o.Seed, "seed", 0, "seed `S` of the initial unmixing matrix")
+	f.BoolVar(&o.Strict, "strict", false, "exit with code 1 if the iteration does not converge (the output is still written)")
+}
+
+// check checks the ica flags and returns the settings for k components.
+func (o *ICAOptions) check(k int) (ica.Settings, error) {
+	s := ica.Settings{K: k, MaxIter: o.MaxIter, Tol: o.Tol, Alpha: o.Alpha, Seed: o.Seed}
+	var err error
+	if s.Fun, err = ica.ParseFun(o.Fun); err != nil {
+		return s, spmd.Usagef("--fun=%q: want logcosh, exp or cube, e.g. --fun exp", o.Fun)
+	}
+	if s.Algorithm, err = ica.ParseAlgorithm(o.Algorithm); err != nil {
+		return s, spmd.Usagef("--algorithm=%q: want parallel or deflation, e.g. --algorithm deflation", o.Algorithm)
+	}
+	switch {
+	case o.MaxIter < 1:
+		return s, spmd.Usagef("--max-iter=%d: want at least 1, e.g. --max-iter 200", o.MaxIter)
+	case !(o.Tol > 0) || math.IsInf(o.Tol, 0):
+		return s, spmd.Usagef("--tol=%v: want a positive threshold, e.g. --tol 1e-4", o.Tol)
+	case !(o.Alpha > 0) || math.IsInf(o.Alpha, 0):
+		return s, spmd.Usagef("--alpha=%v: want a positive value, e.g. --alpha 1", o.Alpha)
+	}
+	return s, nil
+}
+
+// addPCAFlags registers the flags of PCAOptions on f under the names of rename (an empty
+// new name leaves the flag out), so that ica and umap take pca's preprocessing options.
+func addPCAFlags(f *flag.FlagSet, o *PCAOptions, rename map[string]string) {
+	tmp := flag.NewFlagSet("pca", flag.ContinueOnError)
+	o.AddFlags(tmp)
+	tmp.VisitAll(func(fl *flag.Flag) {
+		name := fl.Name
+		if n, ok := rename[name]; ok {
+			name = n
+		}
+		if name != "" {
+			f.Var(fl.Value, name, fl.Usage)
+		}
+	})
+}
+
+// pcaFlagsSet returns the pca options given on the command line, under pca's names, and
+// whether any was given.
+func pcaFlagsSet(f *flag.FlagSet, rename map[string]string) (map[string]bool, []string) {
+	back := map[string]string{}
+	for old, n := range rename {
+		if n != "" {
+			back[n] = old
+		}
+	}
+	tmp := flag.NewFlagSet("pca", flag.ContinueOnError)
+	var o PCAOptions
+	o.AddFlags(tmp)
+	set := map[string]bool{}
+	var given []string
+	f.Visit(func(fl *flag.Flag) {
+		name := fl.Name
+		if old, ok := back[name]; ok {
+			name = old
+		} else if _, renamed := rename[name]; renamed {
+			return // a flag of the command's own under a name pca also uses
+		}
+		if tmp.Lookup(name) != nil {
+			set[name] = true
+			given = append(given, "--"+fl.Name)
+		}
+	})
+	return set, given
+}
+
+// storedPCA is a PCA read back from a result file, with this rank's rows of its scores.
+type storedPCA struct {
+	file       string
+	nav, sig   []int     // scan shape of the scores; detector shape of the components
+	m          int       // components stored
+	index      []int     // scan position of every fitted frame; nil: every position
+	n          int       // fitted frames
+	scores     []float64 // this rank's rows [plan.Beg, plan.End) of the n×m scores
+	variance   []float64 // m explained variances
+	components []float64 // m×D
+	plan       spmd.Plan
+}
+
+// readPCA reads /pca of file on every rank and keeps this rank's rows of the scores (the
+// whole dataset is read; the other rows are dropped). Frames outside the PCA's ROI are the
+// rows of NaN scores. block is --block. It agrees on the outcome.
+// Collective.
+func readPCA(c collective.Comm, file string, block int) (*storedPCA, error) {
+	p := &storedPCA{file: file}
+	bad := func(format string, args ...any) error {
+		return spmd.Inputf("--from=%q: "+format, append([]any{file}, args...)...)
+	}
+	f, err := h5.OpenFile(file)
+	if err != nil {
+		return nil, spmd.WithCode(spmd.ExitInput, fmt.Errorf("--from: %w", err))
+	}
+	defer f.Close()
+	scores, sdims, err := f.ReadFloat64("/pca/scores")
+	if err != nil {
+		return nil, bad("no PCA in the file (want /pca/scores, /pca/explained_variance and /pca/components, as stemreduce pca writes them): %v", err)
+	}
+	variance, vdims, err := f.ReadFloat64("/pca/explained_variance")
+	if err != nil {
+		return nil, bad("could not read /pca/explained_variance: %v", err)
+	}
+	comps, cdims, err := f.ReadFloat64("/pca/components")
+	if err != nil {
+		return nil, bad("could not read /pca/components: %v", err)
+	}
+	if len(sdims) < 2 || len(vdims) != 1 || len(cdims) < 2 || sdims[len(sdims)-1] != vdims[0] || cdims[0] != vdims[0] {
+		return nil, bad("inconsistent /pca: scores %v, explained_variance %v, components %v", sdims, vdims, cdims)
+	}
+	if v, err := f.Attr("/pca", "center"); err == nil {
+		if c, ok := v.(int64); ok && c == 0 {
+			return nil, bad("the PCA was fitted with --no-center; ICA whitens centred scores, fit the PCA without --no-center")
+		}
+	}
+	p.m = vdims[0]
+	p.nav, p.sig = sdims[:len(sdims)-1], cdims[1:]
+	p.variance, p.components = variance, comps
+	nScan := prod(p.nav)
+	for i := range nScan {
+		if math.IsNaN(scores[i*p.m]) {
+			p.index = []int{}
+			break
+		}
+	}
+	if p.index != nil {
+		for i := range nScan {
+			if !math.IsNaN(scores[i*p.m]) {
+				p.index = append(p.index, i)
+			}
+		}
+	}
+	p.n = nScan
+	if p.index != nil {
+		p.n = len(p.index)
+	}
+	if p.n < 2 {
+		return nil, bad("the PCA has %d fitted frames, want at least 2", p.n)
+	}
+	p.plan = spmd.NewPlan(p.n, pcaBlock(p.n, block), c.Size(), c.Rank())
+	p.scores = make([]float64, 0, p.plan.NLocal()*p.m)
+	for i := p.plan.Beg; i < p.plan.End; i++ {
+		f := i
+		if p.index != nil {
+			f = p.index[i]
+		}
+		row := scores[f*p.m : (f+1)*p.m]
+		for _, v := range row {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, bad("the scores of frame %d hold a NaN or an infinite value", f)
+			}
+		}
+		p.scores = append(p.scores, row...)
+	}
+	return p, nil
+}
+
+// localScores returns this rank's scores as an nLocal×m matrix (empty without frames).
+func (p *storedPCA) localScores() *mat.Dense {
+	if p.plan.NLocal() == 0 {
+		return &mat.Dense{}
+	}
+	return mat.NewDense(p.plan.NLocal(), p.m, p.scores)
+}
+
+// spreadRows spreads the rows of the fitted frames (n×width) over a scan of nScan
+// positions: row i goes to position index[i], and positions outside the ROI get NaN.
+// A nil index returns rows.
+func spreadRows(rows []float64, index []int, nScan, width int) []float64 {
+	if index == nil {
+		return rows
+	}
+	out := make([]float64, nScan*width)
+	for i := range out {
+		out[i] = math.NaN()
+	}
+	for i, f := range index {
+		copy(out[f*width:(f+1)*width], rows[i*width:(i+1)*width])
+	}
+	return out
+}
+
+// Message tags of the ica and umap commands.
+const (
+	tagSources = 43
+	tagKNN     = 44
+	tagKNNDist = 45
+)
+
+// icaRename maps pca's flags to their names in ica: -k is ica's own, --seed is the ICA
+// seed, --denoise is not offered.
+var icaRename = map[string]string{"k": "", "seed": "pca-seed", "denoise": ""}
+
+func runICACmd(ctx context.Context, env Env, g GlobalOptions, args []string) error {
+	var o ICAOptions
+	var po PassOptions
+	var pco PCAOptions
+	f := flag.NewFlagSet("ica", flag.ContinueOnError)
+	g.AddFlags(f)
+	po.AddFlags(f)
+	addPCAFlags(f, &pco, icaRename) // first: it sets pco's defaults
+	f.IntVar(&pco.K, "k", 0, "number of independent `components` (required, at least 2; also the PCA's K when no --from)")
+	o.AddFlags(f)
+	pos, err := parse(env, f, args, 1, 1, icaUsage)
+	if err != nil {
+		return err
+	}
+	kSet := false
+	f.Visit(func(fl *flag.Flag) { kSet = kSet || fl.Name == "k" })
+	if err := checkAll(g.check(), po.check("ica")); err != nil {
+		return err
+	}
+	switch {
+	case !kSet:
+		return spmd.Usagef("ica: -k is required: give the number of independent components, e.g. -k 4")
+	case pco.K < 2:
+		return spmd.Usagef("-k=%d: want at least 2 independent components, e.g. -k 4", pco.K)
+	}
+	settings, err := o.check(pco.K)
+	if err != nil {
+		return err
+	}
+	var cfg pcaConfig
+	set, given := pcaFlagsSet(f, icaRename)
+	if o.From != "" {
+		if len(given) > 0 {
+			return spmd.Usagef("%s: PCA options do not apply with --from (the PCA is read from %s)", given[0], o.From)
+		}
+		if po.ROI != "" || po.ROIMask != "" {
+			return spmd.Usagef("--roi, --roi-mask: do not apply with --from (the ROI is that of the PCA in %s)", o.From)
+		}
+	} else {
+		pco.set = set
+		pco.set["k"] = true
+		if pco.NoCenter {
+			return spmd.Usagef("--no-center: ICA whitens centred PCA scores; leave it out")
+		}
+		if cfg, err = pco.check(); err != nil {
+			return err
+		}
+	}
+	return runICA(ctx, env, g, po, pco, cfg, o, settings, pos[0])
+}
+
+// runICA runs the ica command.
+// Collective.
+func runICA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco PCAOptions, cfg pcaConfig, o ICAOptions, s ica.Settings, spec string) error {
+	start := time.Now()
+	c := env.Comm
+	if stop, err := g.profile(c.Rank()); err != nil {
+		return spmd.Agree(c, err)
+	} else {
+		defer stop()
+	}
+	ds, err := openInput(c, spec)
+	if err != nil {
+		return err
+	}
+	defer ds.Close()
+
+	var (
+		r      *pcaRun    // the PCA fitted in this job, or nil with --from
+		fit    *pcaFit    // its result
+		stored *storedPCA // the PCA of --from
+		penv   *spmd.Env
+		plan   spmd.Plan
+		index  []int
+		sig    []int
+	)
+	if o.From != "" {
+		penv = g.passEnv(env)
+		stored, err = readPCA(c, o.From, g.Block)
+		if err == nil && prod(stored.nav) != ds.Shape().N() {
+			err = spmd.Inputf("--from=%q: the PCA's scan %v does not match the input's %v", o.From, stored.nav, ds.Shape().Nav)
+		}
+		if err == nil && s.K > stored.m {
+			err = spmd.Usagef("-k=%d: the PCA in %s has %d components; want 2 <= k <= %d", s.K, o.From, stored.m, stored.m)
+		}
+		if err = spmd.Agree(c, err); err != nil {
+			return err
+		}
+		plan, index, sig = stored.plan, stored.index, stored.sig
+	} else {
+		if r, err = newPCARun(env, g, po, pco, cfg, ds); err != nil {
+			return err
+		}
+		penv, plan, index, sig = r.penv, r.plan, r.index, r.pipe.Sig()
+	}
+
+	out, err := createResult(env, g, po.Output)
+	if err != nil {
+		return err
+	}
+	defer out.abort()
+
+	var res *ica.Result
+	if r != nil {
+		if fit, err = r.fit(ctx, g, spec); err != nil {
+			return err
+		}
+		res, err = ica.Fit(ctx, c, penv, plan, fit.res, s)
+	} else {
+		penv.Log.Infof("ica: the PCA of %s: %d components of %d frames, %d blocks of %d on %d ranks", o.From, stored.m, stored.n, plan.NBlocks, plan.B, c.Size())
+		comps := mat.NewDense(stored.m, prod(sig), stored.components)
+		res, err = ica.FitScores(ctx, c, penv, plan, stored.localScores(), stored.variance, comps, s)
+	}
+	if err != nil {
+		return err
+	}
+	log := penv.Log
+	if res.Status == ica.Converged {
+		log.Infof("ica: %v FastICA (%v) converged in %d iterations (lim %.3g < tol %g)", res.Algorithm, res.Fun, res.NIter, res.Lim, res.Tol)
+	} else {
+		log.Warnf("ica: %v FastICA (%v) did not converge in %d iterations (lim %.3g, tol %g); the result is the last iterate", res.Algorithm, res.Fun, res.NIter, res.Lim, res.Tol)
+	}
+
+	gstart := time.Now()
+	sources, err := gatherRows(c, plan, rawData(res.Sources, plan.NLocal(), res.K), res.K, tagSources)
+	if err != nil {
+		return err
+	}
+	var scores, frameTotals []float64
+	if fit != nil {
+		if scores, err = gatherRows(c, plan, rawData(fit.res.Scores, plan.NLocal(), fit.res.K), fit.res.K, tagScores); err != nil {
+			return err
+		}
+		if fit.ps != nil {
+			if frameTotals, err = gatherRows(c, plan, fit.ps.FrameTotals, 1, tagTotals); err != nil {
+				return err
+			}
+		}
+	}
+	penv.Times.Add("gather", time.Since(gstart))
+
+	err = out.commit(func(w *h5.Writer) error {
+		wstart := time.Now()
+		if err := writeICA(w, res, s.Seed, spreadRows(sources, index, ds.Shape().N(), res.K), ds.Shape().Nav, sig); err != nil {
+			return err
+		}
+		if fit != nil {
+			if err := r.writePCA(w, fit.res, scores, frameTotals, fit.ps); err != nil {
+				return err
+			}
+			if err := r.pcaAttrs(w, "/pca", fit.res, fit.passes, fit.reads, spec, po); err != nil {
+				return err
+			}
+			if err := w.SetAttr("/ica", "pca", "/pca"); err != nil {
+				return err
+			}
+		} else if err := w.SetAttr("/ica", "pca", o.From+":/pca"); err != nil {
+			return err
+		}
+		if index != nil {
+			roi := po.ROI + po.ROIMask
+			if roi == "" {
+				roi = "that of the PCA in " + o.From
+			}
+			if err := w.SetAttr("/", "roi", roi); err != nil {
+				return err
+			}
+		}
+		penv.Times.Add("write", time.Since(wstart))
+		return provenance(w, env, ds, plan, penv.Times, start)
+	})
+	if err != nil {
+		return err
+	}
+	if c.Rank() == 0 {
+		state := "converged"
+		if res.Status != ica.Converged {
+			state = "not converged"
+		}
+		fmt.Fprintf(env.Stdout, "ica: wrote /ica (K=%d, %v, %v, %s after %d iterations) of %d frames to %s in %.2f s\n",
+			res.K, res.Algorithm, res.Fun, state, res.NIter, plan.N, po.Output, time.Since(start).Seconds())
+	}
+	if res.Status != ica.Converged && o.Strict {
+		return spmd.WithCode(spmd.ExitFailure, fmt.Errorf("ica: --strict: the iteration did not converge in %d iterations (the output %s is written)", res.NIter, po.Output))
+	}
+	return nil
+}
+
+// writeICA writes the datasets and attributes of /ica on rank 0. sources are nav×K.
+func writeICA(w *h5.Writer, res *ica.Result, seed uint64, sources []float64, nav, sig []int) error {
+	k := res.K
+	dims := func(lead []int, tail ...int) []int { return append(append([]int(nil), lead...), tail...) }
+	raw := func(m *mat.Dense) []float64 { r, c := m.Dims(); return rawData(m, r, c) }
+	_, dw := res.Whitening.Dims()
+	_, df := res.Factors.Dims()
+	space := func(d int) []int {
+		if d == prod(sig) {
+			return dims([]int{k}, sig...)
+		}
+		return []int{k, d}
+	}
+	converged := 0.0
+	if res.Status == ica.Converged {
+		converged = 1
+	}
+	sets := []struct {
+		name string
+		data []float64
+		dims []int
+	}{
+		{"sources", sources, dims(nav, k)},
+		{"factors", raw(res.Factors), space(df)},
+		{"unmixing", raw(res.Unmixing), []int{k, k}},
+		{"mixing", raw(res.Mixing), []int{k, k}},
+		{"whitening", raw(res.Whitening), space(dw)},
+		{"explained_variance", res.ExplainedVariance, []int{k}},
+		{"init", raw(res.Init), []int{k, k}},
+		{"converged", []float64{converged}, []int{}},
+	}
+	for _, s := range sets {
+		if err := w.WriteFloat64("/ica/"+s.name, s.data, s.dims...); err != nil {
+			return err
+		}
+	}
+	if err := w.WriteInt64("/ica/n_iter", []int64{int64(res.NIter)}, []int{}...); err != nil {
+		return err
+	}
+	attrs := []struct {
+		name  string
+		value any
+	}{
+		{"k", k},
+		{"n_frames", res.N},
+		{"status", res.Status.String()},
+		{"converged", int(converged)},
+		{"n_iter", res.NIter},
+		{"lim", res.Lim},
+		{"fun", res.Fun.String()},
+		{"alpha", res.Alpha},
+		{"algorithm", res.Algorithm.String()},
+		{"tol", res.Tol},
+		{"max_iter", res.MaxIter},
+		{"seed", int64(seed)},
+		{"convention", "sources ordered by decreasing explained variance; each signed so that the largest-magnitude entry of its factor is positive"},
+	}
+	for _, a := range attrs {
+		if err := w.SetAttr("/ica", a.name, a.value); err != nil {
+			return err
+		}
+	}
+	if res.ComponentIter != nil {
+		if err := w.SetAttr("/ica", "component_iter", res.ComponentIter); err != nil {
+			return err
+		}
+	}
+	return nil
+}
