@@ -2,7 +2,6 @@ package ica
 
 import (
 	"context"
-	"encoding/binary"
 	"fmt"
 	"math"
 	"runtime"
@@ -119,35 +118,6 @@ func deflationBlock(dst, z []float64, rows, k int, w, y []float64, con contrast)
 	}
 }
 
-// sumMerger adds float64 vectors of length n along the block tree. It implements
-// collective.Merger.
-type sumMerger struct{ n int }
-
-func (sumMerger) Merge(a, b []float64) []float64 {
-	for i, v := range b {
-		a[i] += v
-	}
-	return a
-}
-
-func (sumMerger) Encode(dst []byte, v []float64) []byte {
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
-	}
-	return dst
-}
-
-func (m sumMerger) Decode(b []byte) ([]float64, error) {
-	if len(b) != 8*m.n {
-		return nil, fmt.Errorf("ica: partial of %d bytes, want %d", len(b), 8*m.n)
-	}
-	v := make([]float64, m.n)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return v, nil
-}
-
 // iteration holds what every FastICA iteration of one fit needs.
 type iteration struct {
 	ctx     context.Context
@@ -202,7 +172,7 @@ func (it *iteration) reduce(n int, fn func(dst, z, y []float64, rows int)) ([]fl
 		it.scratch <- y
 		return nil
 	})
-	acc := collective.NewAccumulator[[]float64](sumMerger{n}, p.NBlocks, p.Size, p.Rank)
+	acc := collective.NewAccumulator[[]float64](collective.SumFloat64{N: n}, p.NBlocks, p.Size, p.Rank)
 	for i, part := range it.parts {
 		acc.Push(p.B0+i, part)
 	}

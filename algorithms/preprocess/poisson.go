@@ -2,8 +2,6 @@ package preprocess
 
 import (
 	"context"
-	"encoding/binary"
-	"errors"
 	"fmt"
 	"math"
 
@@ -50,7 +48,7 @@ func (p *Pipeline) PoissonTotals(ctx context.Context, c collective.Comm, env *sp
 		}
 		return index[i]
 	}
-	sums, err := spmd.Reduce(ctx, c, env, "poisson totals", plan, d, src, sumMerger{d}, func(b spmd.Block) ([]float64, error) {
+	sums, err := spmd.Reduce(ctx, c, env, "poisson totals", plan, d, src, collective.SumFloat64{N: d}, func(b spmd.Block) ([]float64, error) {
 		col := make([]float64, d)
 		for i := range b.Frames.Len() {
 			f := b.Frame(i)
@@ -139,32 +137,4 @@ func (s poissonSource) ReadFloat32(dst []float32, beg, end int) error {
 	}
 	s.ps.Scale(dst, beg, end)
 	return nil
-}
-
-// sumMerger adds vectors of d float64 for the block tree.
-type sumMerger struct{ d int }
-
-func (sumMerger) Merge(a, b []float64) []float64 {
-	for i, v := range b {
-		a[i] += v
-	}
-	return a
-}
-
-func (sumMerger) Encode(dst []byte, v []float64) []byte {
-	for _, x := range v {
-		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(x))
-	}
-	return dst
-}
-
-func (m sumMerger) Decode(b []byte) ([]float64, error) {
-	if len(b) != 8*m.d {
-		return nil, errors.New("preprocess: malformed partial of pixel totals")
-	}
-	v := make([]float64, m.d)
-	for i := range v {
-		v[i] = math.Float64frombits(binary.LittleEndian.Uint64(b[8*i:]))
-	}
-	return v, nil
 }
