@@ -230,9 +230,10 @@ const (
 	tagKNNDist = 45
 )
 
-// icaRename maps pca's flags to their names in ica: -k is ica's own, --seed is the ICA
-// seed, --denoise is not offered.
-var icaRename = map[string]string{"k": "", "seed": "pca-seed", "denoise": ""}
+// pcaStageRename maps pca's flags to their names in commands that run a PCA first (ica,
+// umap): -k is the command's own (ica's K, umap's --pca-k), --seed is the command's seed
+// and the PCA's becomes --pca-seed, --denoise is not offered.
+var pcaStageRename = map[string]string{"k": "", "seed": "pca-seed", "denoise": ""}
 
 func runICACmd(ctx context.Context, env Env, g GlobalOptions, args []string) error {
 	var o ICAOptions
@@ -241,7 +242,7 @@ func runICACmd(ctx context.Context, env Env, g GlobalOptions, args []string) err
 	f := flag.NewFlagSet("ica", flag.ContinueOnError)
 	g.AddFlags(f)
 	po.AddFlags(f)
-	addPCAFlags(f, &pco, icaRename) // first: it sets pco's defaults
+	addPCAFlags(f, &pco, pcaStageRename) // first: it sets pco's defaults
 	f.IntVar(&pco.K, "k", 0, "number of independent `components` (required, at least 2; also the PCA's K when no --from)")
 	o.AddFlags(f)
 	pos, err := parse(env, f, args, 1, 1, icaUsage)
@@ -264,7 +265,7 @@ func runICACmd(ctx context.Context, env Env, g GlobalOptions, args []string) err
 		return err
 	}
 	var cfg pcaConfig
-	set, given := pcaFlagsSet(f, icaRename)
+	set, given := pcaFlagsSet(f, pcaStageRename)
 	if o.From != "" {
 		if len(given) > 0 {
 			return spmd.Usagef("%s: PCA options do not apply with --from (the PCA is read from %s)", given[0], o.From)
@@ -290,16 +291,11 @@ func runICACmd(ctx context.Context, env Env, g GlobalOptions, args []string) err
 func runICA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco PCAOptions, cfg pcaConfig, o ICAOptions, s ica.Settings, spec string) error {
 	start := time.Now()
 	c := env.Comm
-	if stop, err := g.profile(c.Rank()); err != nil {
-		return spmd.Agree(c, err)
-	} else {
-		defer stop()
-	}
-	ds, err := openInput(c, spec)
+	ds, stop, err := startRun(env, g, spec)
 	if err != nil {
 		return err
 	}
-	defer ds.Close()
+	defer stop()
 
 	var (
 		r      *pcaRun    // the PCA fitted in this job, or nil with --from

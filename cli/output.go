@@ -42,6 +42,24 @@ func openInput(c collective.Comm, spec string) (dataset.Dataset, error) {
 	return ds, nil
 }
 
+// startRun starts the CPU profile if asked and opens the input on every rank. The returned
+// stop closes the input and stops the profile; it is safe to defer.
+// Collective.
+func startRun(env Env, g GlobalOptions, spec string) (dataset.Dataset, func(), error) {
+	c := env.Comm
+	stopProf, err := g.profile(c.Rank())
+	if err = spmd.Agree(c, err); err != nil {
+		stopProf()
+		return nil, func() {}, err
+	}
+	ds, err := openInput(c, spec)
+	if err != nil {
+		stopProf()
+		return nil, func() {}, err
+	}
+	return ds, func() { ds.Close(); stopProf() }, nil
+}
+
 // output is the result file of a run: created by rank 0 at the start of the run under a
 // temporary name, renamed into place by commit, removed by abort.
 type output struct {

@@ -209,16 +209,11 @@ func newPCARun(env Env, g GlobalOptions, po PassOptions, o PCAOptions, cfg pcaCo
 func runPCA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, o PCAOptions, cfg pcaConfig, spec string) error {
 	start := time.Now()
 	c := env.Comm
-	if stop, err := g.profile(c.Rank()); err != nil {
-		return spmd.Agree(c, err)
-	} else {
-		defer stop()
-	}
-	ds, err := openInput(c, spec)
+	ds, stop, err := startRun(env, g, spec)
 	if err != nil {
 		return err
 	}
-	defer ds.Close()
+	defer stop()
 	r, err := newPCARun(env, g, po, o, cfg, ds)
 	if err != nil {
 		return err

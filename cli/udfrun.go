@@ -127,16 +127,11 @@ type postFunc func(w *h5.Writer, shape dataset.Shape, res []*udf.Results) error
 func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec, cmd string, post postFunc, udfs ...udf.UDF) error {
 	start := time.Now()
 	c := env.Comm
-	if stop, err := g.profile(c.Rank()); err != nil {
-		return spmd.Agree(c, err)
-	} else {
-		defer stop()
-	}
-	ds, err := openInput(c, spec)
+	ds, stop, err := startRun(env, g, spec)
 	if err != nil {
 		return err
 	}
-	defer ds.Close()
+	defer stop()
 	shape := ds.Shape()
 	roi, err := o.roi(shape.Nav)
 	if err = spmd.Agree(c, err); err != nil {

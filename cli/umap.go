@@ -111,10 +111,6 @@ func (o *UMAPOptions) check() (umap.Settings, error) {
 	return s, nil
 }
 
-// umapRename maps pca's flags to their names in umap: -k is --pca-k (registered by umap
-// with its own default), --seed is --pca-seed, --denoise is not offered.
-var umapRename = map[string]string{"k": "", "seed": "pca-seed", "denoise": ""}
-
 func runUMAPCmd(ctx context.Context, env Env, g GlobalOptions, args []string) error {
 	var o UMAPOptions
 	var po PassOptions
@@ -122,7 +118,7 @@ func runUMAPCmd(ctx context.Context, env Env, g GlobalOptions, args []string) er
 	f := flag.NewFlagSet("umap", flag.ContinueOnError)
 	g.AddFlags(f)
 	po.AddFlags(f)
-	addPCAFlags(f, &pco, umapRename) // first: it sets pco's defaults
+	addPCAFlags(f, &pco, pcaStageRename) // first: it sets pco's defaults
 	f.IntVar(&pco.K, "pca-k", 50, "embed the first `K` PCA scores (fitted in this job), or the preprocessed frames themselves with 0")
 	o.AddFlags(f)
 	pos, err := parse(env, f, args, 1, 1, umapUsage)
@@ -142,7 +138,7 @@ func runUMAPCmd(ctx context.Context, env Env, g GlobalOptions, args []string) er
 		return spmd.Usagef("--pca-k=%d: want 0 (the frames themselves) or a number of PCA scores, e.g. --pca-k 50", pco.K)
 	}
 	var cfg pcaConfig
-	set, given := pcaFlagsSet(f, umapRename)
+	set, given := pcaFlagsSet(f, pcaStageRename)
 	if o.From != "" {
 		if len(given) > 0 {
 			return spmd.Usagef("%s: PCA options do not apply with --from (the PCA is read from %s)", given[0], o.From)
@@ -186,16 +182,11 @@ func runUMAPCmd(ctx context.Context, env Env, g GlobalOptions, args []string) er
 func runUMAP(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco PCAOptions, cfg pcaConfig, o UMAPOptions, s umap.Settings, spec string) error {
 	start := time.Now()
 	c := env.Comm
-	if stop, err := g.profile(c.Rank()); err != nil {
-		return spmd.Agree(c, err)
-	} else {
-		defer stop()
-	}
-	ds, err := openInput(c, spec)
+	ds, stop, err := startRun(env, g, spec)
 	if err != nil {
 		return err
 	}
-	defer ds.Close()
+	defer stop()
 
 	var (
 		penv   *spmd.Env
