@@ -235,22 +235,35 @@ const (
 // and the PCA's becomes --pca-seed, --denoise is not offered.
 var pcaStageRename = map[string]string{"k": "", "seed": "pca-seed", "denoise": ""}
 
+// pcaStageFlags returns the flag set of a command that fits a PCA first (ica, umap): the
+// global, pass and renamed PCA flags, and the PCA's K under the command's own name.
+func pcaStageFlags(cmd string, g *GlobalOptions, po *PassOptions, pco *PCAOptions, kName string, kDefault int, kUsage string) *flag.FlagSet {
+	f := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	g.AddFlags(f)
+	po.AddFlags(f)
+	addPCAFlags(f, pco, pcaStageRename) // first: it sets pco's defaults
+	f.IntVar(&pco.K, kName, kDefault, kUsage)
+	return f
+}
+
+// flagGiven reports whether flag name was set on the command line.
+func flagGiven(f *flag.FlagSet, name string) bool {
+	given := false
+	f.Visit(func(fl *flag.Flag) { given = given || fl.Name == name })
+	return given
+}
+
 func runICACmd(ctx context.Context, env Env, g GlobalOptions, args []string) error {
 	var o ICAOptions
 	var po PassOptions
 	var pco PCAOptions
-	f := flag.NewFlagSet("ica", flag.ContinueOnError)
-	g.AddFlags(f)
-	po.AddFlags(f)
-	addPCAFlags(f, &pco, pcaStageRename) // first: it sets pco's defaults
-	f.IntVar(&pco.K, "k", 0, "number of independent `components` (required, at least 2; also the PCA's K when no --from)")
+	f := pcaStageFlags("ica", &g, &po, &pco, "k", 0, "number of independent `components` (required, at least 2; also the PCA's K when no --from)")
 	o.AddFlags(f)
 	pos, err := parse(env, f, args, 1, 1, icaUsage)
 	if err != nil {
 		return err
 	}
-	kSet := false
-	f.Visit(func(fl *flag.Flag) { kSet = kSet || fl.Name == "k" })
+	kSet := flagGiven(f, "k")
 	if err := checkAll(g.check(), po.check("ica")); err != nil {
 		return err
 	}

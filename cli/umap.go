@@ -115,18 +115,13 @@ func runUMAPCmd(ctx context.Context, env Env, g GlobalOptions, args []string) er
 	var o UMAPOptions
 	var po PassOptions
 	var pco PCAOptions
-	f := flag.NewFlagSet("umap", flag.ContinueOnError)
-	g.AddFlags(f)
-	po.AddFlags(f)
-	addPCAFlags(f, &pco, pcaStageRename) // first: it sets pco's defaults
-	f.IntVar(&pco.K, "pca-k", 50, "embed the first `K` PCA scores (fitted in this job), or the preprocessed frames themselves with 0")
+	f := pcaStageFlags("umap", &g, &po, &pco, "pca-k", 50, "embed the first `K` PCA scores (fitted in this job), or the preprocessed frames themselves with 0")
 	o.AddFlags(f)
 	pos, err := parse(env, f, args, 1, 1, umapUsage)
 	if err != nil {
 		return err
 	}
-	kSet := false
-	f.Visit(func(fl *flag.Flag) { kSet = kSet || fl.Name == "pca-k" })
+	kSet := flagGiven(f, "pca-k")
 	if err := checkAll(g.check(), po.check("umap")); err != nil {
 		return err
 	}
