@@ -127,6 +127,7 @@ func commands() []command {
 		{"pca", "INPUT -k K -o OUT.h5", "principal component analysis: components, scores, explained variance (docs/pca.md)", runPCACmd},
 		{"ica", "INPUT -k K -o OUT.h5", "independent component analysis (FastICA) on the PCA scores: source maps and factors (docs/ica.md)", runICACmd},
 		{"umap", "INPUT -o OUT.h5", "two-dimensional UMAP embedding of the scan positions (docs/umap.md)", runUMAPCmd},
+		{"run", "JOB.toml [-o OUT.h5]", "run a pipeline from a job file (stats, UDFs, pca, ica, umap) into one output (docs/jobs.md)", runRunCmd},
 		{"udf", "INPUT --run NAME,... -o OUT.h5", "run several built-in or registered UDFs in one pass over the data", runUDFCmd},
 		{"info", "INPUT [-n P]", "print shape, dtype, layout and the partition plan of an input", runInfoCmd},
 		{"plot", "OUT.h5 -o DIR", "draw the pictures of a result file as PNG files (also --png DIR on any command)", runPlotCmd},

@@ -198,6 +198,32 @@ func readPCA(c collective.Comm, file string, block int) (*storedPCA, error) {
 	return p, nil
 }
 
+// fittedPCA is the PCA fitted in this job as readPCA would read it back from the output:
+// the ica and umap stages of a job file run on it.
+func fittedPCA(r *pcaRun, fit *pcaFit) *storedPCA {
+	res := fit.res
+	comps := res.Components.RawMatrix()
+	if comps.Stride != res.D {
+		comps = mat.DenseCopyOf(res.Components).RawMatrix()
+	}
+	return &storedPCA{
+		nav:        r.shape.Nav,
+		sig:        r.pipe.Sig(),
+		m:          res.K,
+		index:      r.index,
+		n:          r.n,
+		scores:     rawData(res.Scores, r.plan.NLocal(), res.K),
+		variance:   res.ExplainedVariance,
+		components: comps.Data[:res.K*res.D],
+		plan:       r.plan,
+	}
+}
+
+// componentMatrix returns the components as an m×D matrix.
+func (p *storedPCA) componentMatrix() *mat.Dense {
+	return mat.NewDense(p.m, len(p.components)/p.m, p.components)
+}
+
 // localScores returns this rank's scores as an nLocal×m matrix (empty without frames).
 func (p *storedPCA) localScores() *mat.Dense {
 	if p.plan.NLocal() == 0 {
@@ -353,21 +379,13 @@ func runICA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco P
 		res, err = ica.Fit(ctx, c, penv, plan, fit.res, s)
 	} else {
 		penv.Log.Infof("ica: the PCA of %s: %d components of %d frames, %d blocks of %d on %d ranks", o.From, stored.m, stored.n, plan.NBlocks, plan.B, c.Size())
-		comps := mat.NewDense(stored.m, prod(sig), stored.components)
-		res, err = ica.FitScores(ctx, c, penv, plan, stored.localScores(), stored.variance, comps, s)
+		res, err = ica.FitScores(ctx, c, penv, plan, stored.localScores(), stored.variance, stored.componentMatrix(), s)
 	}
 	if err != nil {
 		return err
 	}
-	log := penv.Log
-	if res.Status == ica.Converged {
-		log.Infof("ica: %v FastICA (%v) converged in %d iterations (lim %.3g < tol %g)", res.Algorithm, res.Fun, res.NIter, res.Lim, res.Tol)
-	} else {
-		log.Warnf("ica: %v FastICA (%v) did not converge in %d iterations (lim %.3g, tol %g); the result is the last iterate", res.Algorithm, res.Fun, res.NIter, res.Lim, res.Tol)
-	}
-
 	gstart := time.Now()
-	sources, err := gatherRows(c, plan, rawData(res.Sources, plan.NLocal(), res.K), res.K, tagSources)
+	sources, err := finishICA(c, penv, plan, res)
 	if err != nil {
 		return err
 	}
@@ -418,17 +436,39 @@ func runICA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco P
 		return err
 	}
 	if c.Rank() == 0 {
-		state := "converged"
-		if res.Status != ica.Converged {
-			state = "not converged"
-		}
-		fmt.Fprintf(env.Stdout, "ica: wrote /ica (K=%d, %v, %v, %s after %d iterations) of %d frames to %s in %.2f s\n",
-			res.K, res.Algorithm, res.Fun, state, res.NIter, plan.N, po.Output, time.Since(start).Seconds())
+		fmt.Fprintf(env.Stdout, "ica: wrote /ica (%s) of %d frames to %s in %.2f s\n", icaSummary(res), plan.N, po.Output, time.Since(start).Seconds())
 	}
-	if res.Status != ica.Converged && o.Strict {
-		return spmd.WithCode(spmd.ExitFailure, fmt.Errorf("ica: --strict: the iteration did not converge in %d iterations (the output %s is written)", res.NIter, po.Output))
+	return icaStrict(res, o.Strict, po.Output)
+}
+
+// finishICA logs how the iteration ended and gathers the sources on rank 0 (plan.N×K;
+// nil elsewhere).
+// Collective.
+func finishICA(c collective.Comm, penv *spmd.Env, plan spmd.Plan, res *ica.Result) ([]float64, error) {
+	if res.Status == ica.Converged {
+		penv.Log.Infof("ica: %v FastICA (%v) converged in %d iterations (lim %.3g < tol %g)", res.Algorithm, res.Fun, res.NIter, res.Lim, res.Tol)
+	} else {
+		penv.Log.Warnf("ica: %v FastICA (%v) did not converge in %d iterations (lim %.3g, tol %g); the result is the last iterate", res.Algorithm, res.Fun, res.NIter, res.Lim, res.Tol)
 	}
-	return nil
+	return gatherRows(c, plan, rawData(res.Sources, plan.NLocal(), res.K), res.K, tagSources)
+}
+
+// icaSummary describes the fit for the summary line.
+func icaSummary(res *ica.Result) string {
+	state := "converged"
+	if res.Status != ica.Converged {
+		state = "not converged"
+	}
+	return fmt.Sprintf("K=%d, %v, %v, %s after %d iterations", res.K, res.Algorithm, res.Fun, state, res.NIter)
+}
+
+// icaStrict is the error of --strict when the iteration did not converge (the output
+// file is written), else nil.
+func icaStrict(res *ica.Result, strict bool, output string) error {
+	if res.Status == ica.Converged || !strict {
+		return nil
+	}
+	return spmd.WithCode(spmd.ExitFailure, fmt.Errorf("ica: --strict: the iteration did not converge in %d iterations (the output %s is written)", res.NIter, output))
 }
 
 // writeICA writes the datasets and attributes of /ica on rank 0. sources are nav×K.

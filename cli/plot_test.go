@@ -19,9 +19,9 @@ import (
 	"github.com/stemreduce/stemreduce/spmd"
 )
 
-// plotRun runs the command line args on p in-process ranks and returns rank 0's output
+// runRanks runs the command line args on p in-process ranks and returns rank 0's output
 // and error.
-func plotRun(t *testing.T, p int, args ...string) (string, error) {
+func runRanks(t *testing.T, p int, args ...string) (string, error) {
 	t.Helper()
 	var out, log bytes.Buffer
 	errs := inproc.Run(p, func(c collective.Comm) error {
@@ -151,7 +151,7 @@ func TestPlotGroups(t *testing.T) {
 			tmp := t.TempDir()
 			file, dir := filepath.Join(tmp, "out.h5"), filepath.Join(tmp, "pictures")
 			plotWriteResult(t, file, nav, sig, tc.ds...)
-			out, err := plotRun(t, 2, "plot", file, "-o", dir)
+			out, err := runRanks(t, 2, "plot", file, "-o", dir)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -273,7 +273,7 @@ func TestPlotErrors(t *testing.T) {
 		{"two files", []string{"plot", result, result, "-o", filepath.Join(tmp, "p5")}, spmd.ExitUsage, "one argument"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := plotRun(t, 2, tc.args...)
+			_, err := runRanks(t, 2, tc.args...)
 			if code := spmd.Code(err); code != tc.code || err == nil || !strings.Contains(err.Error(), tc.msg) {
 				t.Fatalf("got exit %d, %v; want exit %d and a message with %q", code, err, tc.code, tc.msg)
 			}
@@ -295,7 +295,7 @@ func TestPlotErrors(t *testing.T) {
 func TestPNGFlag(t *testing.T) {
 	tmp := t.TempDir()
 	out, dir := filepath.Join(tmp, "x.h5"), filepath.Join(tmp, "png")
-	stdout, err := plotRun(t, 2, "udf", "synth:scan=12x16,det=16x16", "--run", "stats,com,virtual", "--mask", "bf=disk:8,8,3", "-o", out, "--png", dir)
+	stdout, err := runRanks(t, 2, "udf", "synth:scan=12x16,det=16x16", "--run", "stats,com,virtual", "--mask", "bf=disk:8,8,3", "-o", out, "--png", dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestPNGFlag(t *testing.T) {
 	notDir := filepath.Join(tmp, "file")
 	os.WriteFile(notDir, []byte("x"), 0o644)
 	out2 := filepath.Join(tmp, "y.h5")
-	_, err = plotRun(t, 1, "stats", "synth:scan=4x4,det=8x8", "-o", out2, "--png", filepath.Join(notDir, "png"))
+	_, err = runRanks(t, 1, "stats", "synth:scan=4x4,det=8x8", "-o", out2, "--png", filepath.Join(notDir, "png"))
 	if code := spmd.Code(err); code != spmd.ExitFailure || !strings.Contains(err.Error(), "picture directory") {
 		t.Fatalf("got exit %d, %v; want exit 1 naming the picture directory", code, err)
 	}

@@ -132,8 +132,7 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 		return err
 	}
 	defer stop()
-	shape := ds.Shape()
-	roi, err := o.roi(shape.Nav)
+	roi, err := o.roi(ds.Shape().Nav)
 	if err = spmd.Agree(c, err); err != nil {
 		return err
 	}
@@ -144,31 +143,14 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 	defer out.abort()
 
 	penv := g.passEnv(env)
-	in := udf.Input{Nav: shape.Nav, Sig: shape.Sig, Source: ds, ROI: roi, Block: g.Block, Name: cmd}
-	plan := spmd.NewPlan(shape.N(), g.Block, c.Size(), c.Rank())
-	penv.Log.Infof("%s: %s, %s, %d frames in %d blocks of %d on %d ranks", cmd, spec, shape, shape.N(), plan.NBlocks, plan.B, c.Size())
-	res, plan, err := udf.Run(ctx, c, penv, in, udfs...)
+	pass, err := runPass(ctx, env, penv, g.Block, ds, roi, spec, cmd, post, udfs)
 	if err != nil {
 		return err
 	}
-	gstart := time.Now()
-	for i := range res {
-		if res[i], err = udf.Gather(c, plan, res[i]); err != nil {
-			return err
-		}
-	}
-	penv.Times.Add("gather", time.Since(gstart))
 	err = out.commit(func(w *h5.Writer) error {
 		wstart := time.Now()
-		for i, u := range udfs {
-			if err := writeResults(w, "/"+u.Name(), res[i], shape); err != nil {
-				return err
-			}
-		}
-		if post != nil {
-			if err := post(w, shape, res); err != nil {
-				return err
-			}
+		if err := pass.write(w); err != nil {
+			return err
 		}
 		if roi != nil {
 			if err := w.SetAttr("/", "roi", o.ROI+o.ROIMask); err != nil {
@@ -176,7 +158,7 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 			}
 		}
 		penv.Times.Add("write", time.Since(wstart))
-		return provenance(w, env, ds, plan, penv.Times, start)
+		return provenance(w, env, ds, pass.plan, penv.Times, start)
 	})
 	if err != nil {
 		return err
@@ -184,13 +166,64 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 	cnt := c.Counters()
 	penv.Times.Report(penv.Log, time.Since(start), cnt.BytesSent, cnt.Messages)
 	if c.Rank() == 0 {
-		var groups []string
-		for _, u := range udfs {
-			groups = append(groups, "/"+u.Name())
-		}
-		fmt.Fprintf(env.Stdout, "%s: wrote %s of %d frames to %s in %.2f s\n", cmd, strings.Join(groups, ", "), shape.N(), o.Output, time.Since(start).Seconds())
+		fmt.Fprintf(env.Stdout, "%s: wrote %s of %d frames to %s in %.2f s\n", cmd, pass.groups(), ds.Shape().N(), o.Output, time.Since(start).Seconds())
 	}
 	return nil
+}
+
+// udfPass is the gathered outcome of one pass of UDFs, ready to write on rank 0.
+type udfPass struct {
+	udfs  []udf.UDF
+	res   []*udf.Results
+	post  postFunc
+	shape dataset.Shape
+	plan  spmd.Plan
+}
+
+// runPass runs the UDFs in one pass over the frames of ds in roi (nil: all) and gathers
+// their results on rank 0. block is --block; spec and cmd name the input and the command
+// in the log.
+// Collective.
+func runPass(ctx context.Context, env Env, penv *spmd.Env, block int, ds dataset.Dataset, roi []bool, spec, cmd string, post postFunc, udfs []udf.UDF) (*udfPass, error) {
+	c := env.Comm
+	shape := ds.Shape()
+	in := udf.Input{Nav: shape.Nav, Sig: shape.Sig, Source: ds, ROI: roi, Block: block, Name: cmd}
+	plan := spmd.NewPlan(shape.N(), block, c.Size(), c.Rank())
+	penv.Log.Infof("%s: %s, %s, %d frames in %d blocks of %d on %d ranks", cmd, spec, shape, shape.N(), plan.NBlocks, plan.B, c.Size())
+	res, plan, err := udf.Run(ctx, c, penv, in, udfs...)
+	if err != nil {
+		return nil, err
+	}
+	gstart := time.Now()
+	for i := range res {
+		if res[i], err = udf.Gather(c, plan, res[i]); err != nil {
+			return nil, err
+		}
+	}
+	penv.Times.Add("gather", time.Since(gstart))
+	return &udfPass{udfs: udfs, res: res, post: post, shape: shape, plan: plan}, nil
+}
+
+// write writes every buffer of every UDF to /<udf name>/<buffer>, then post's datasets.
+func (p *udfPass) write(w *h5.Writer) error {
+	for i, u := range p.udfs {
+		if err := writeResults(w, "/"+u.Name(), p.res[i], p.shape); err != nil {
+			return err
+		}
+	}
+	if p.post != nil {
+		return p.post(w, p.shape, p.res)
+	}
+	return nil
+}
+
+// groups lists the groups the pass writes, for the summary line.
+func (p *udfPass) groups() string {
+	var groups []string
+	for _, u := range p.udfs {
+		groups = append(groups, "/"+u.Name())
+	}
+	return strings.Join(groups, ", ")
 }
 
 // writeResults writes every buffer of r under group: nav buffers as (nav..., extra...),

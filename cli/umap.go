@@ -9,6 +9,7 @@ import (
 
 	"github.com/stemreduce/stemreduce/algorithms/preprocess"
 	"github.com/stemreduce/stemreduce/algorithms/umap"
+	"github.com/stemreduce/stemreduce/collective"
 	"github.com/stemreduce/stemreduce/io/h5"
 	"github.com/stemreduce/stemreduce/spmd"
 )
@@ -198,20 +199,13 @@ func runUMAP(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco 
 		if err == nil && prod(stored.nav) != ds.Shape().N() {
 			err = spmd.Inputf("--from=%q: the PCA's scan %v does not match the input's %v", o.From, stored.nav, ds.Shape().Nav)
 		}
-		if err == nil && pco.K > stored.m {
-			err = spmd.Usagef("--pca-k=%d: the PCA in %s has %d components; want at most %d", pco.K, o.From, stored.m, stored.m)
-		}
-		if err == nil && s.Init == umap.PCA && stored.m < 2 {
-			err = spmd.Usagef("--init pca: the PCA in %s has %d component; want at least 2", o.From, stored.m)
+		if err == nil {
+			dim, err = umapDim(stored, pco.K, s, o.From)
 		}
 		if err = spmd.Agree(c, err); err != nil {
 			return err
 		}
 		plan, index = stored.plan, stored.index
-		dim = stored.m
-		if pco.K > 0 {
-			dim = pco.K
-		}
 		source = fmt.Sprintf("the first %d PCA scores of %s:/pca", dim, o.From)
 	} else {
 		if r, err = newPCARun(env, g, po, pco, cfg, ds); err != nil {
@@ -226,8 +220,8 @@ func runUMAP(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco 
 			source = fmt.Sprintf("the preprocessed frames (%dx%d pixels)", r.pipe.Sig()[0], r.pipe.Sig()[1])
 		}
 	}
-	if s.NNeighbors >= plan.N {
-		return spmd.Usagef("--n-neighbors=%d: want fewer neighbours than the %d points, e.g. --n-neighbors %d", s.NNeighbors, plan.N, max(2, min(15, plan.N-1)))
+	if err := checkNeighbors(s, plan.N); err != nil {
+		return err
 	}
 
 	out, err := createResult(env, g, po.Output)
@@ -236,143 +230,30 @@ func runUMAP(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco 
 	}
 	defer out.abort()
 
-	// The points of this rank, float32 row-major.
-	nLocal := plan.NLocal()
-	x := make([]float32, nLocal*dim)
-	var pcaScores []float32
-	pick := func(rows []float64, width int) {
-		for i := range nLocal {
-			for j := range dim {
-				x[i*dim+j] = float32(rows[i*width+j])
-			}
-		}
-		if s.Init == umap.PCA {
-			pcaScores = make([]float32, 2*nLocal)
-			for i := range nLocal {
-				pcaScores[2*i], pcaScores[2*i+1] = float32(rows[i*width]), float32(rows[i*width+1])
-			}
-		}
-	}
+	var x, pcaScores []float32
 	switch {
 	case stored != nil:
-		pick(stored.scores, stored.m)
+		x, pcaScores = pickPoints(stored.scores, stored.m, plan.NLocal(), dim, s.Init == umap.PCA)
 	case pco.K > 0:
 		fit, err := r.fit(ctx, g, spec)
 		if err != nil {
 			return err
 		}
-		pick(rawData(fit.res.Scores, nLocal, fit.res.K), fit.res.K)
+		x, pcaScores = pickPoints(rawData(fit.res.Scores, plan.NLocal(), fit.res.K), fit.res.K, plan.NLocal(), dim, s.Init == umap.PCA)
 	default:
-		rstart := time.Now()
-		var src spmd.Source = ds
-		if index != nil || !r.pipe.Identity() {
-			src = r.pipe.Source(ds, index)
-		}
-		var rerr error
-		if nLocal > 0 {
-			rerr = src.ReadFloat32(x, plan.Beg, plan.End)
-		}
-		if err := spmd.Agree(c, rerr); err != nil {
+		if x, err = r.readPoints(); err != nil {
 			return err
 		}
-		penv.Times.Add("read", time.Since(rstart))
 	}
 	s.PCAScores = pcaScores
-
-	penv.Log.Infof("umap: embedding %d points of %d features (%s), %d neighbours, %v metric, %v initialisation, on %d ranks",
-		plan.N, dim, source, s.NNeighbors, s.Metric, s.Init, c.Size())
-	ustart := time.Now()
-	res, err := umap.Embed(c, plan, x, dim, s)
+	u, err := embedPoints(ctx, c, penv, plan, index, x, dim, s, source)
 	if err != nil {
 		return err
 	}
-	penv.Times.Add("umap", time.Since(ustart))
-	tm := res.Timings
-	penv.Log.Infof("umap: %d edges, a=%.4f b=%.4f, %d epochs in %d sub-batches; kNN %.2f s, graph %.2f s, init %.2f s, SGD %.2f s",
-		res.Edges, res.A, res.B, res.NEpochs, res.SubBatches, tm.KNN.Seconds(), tm.Graph.Seconds(), tm.Init.Seconds(), tm.Optimize.Seconds())
-	if res.Status != umap.Success {
-		penv.Log.Warnf("umap: the spectral initialisation did not converge; the embedding was initialised at random (status %v)", res.Status)
-	}
-
-	gstart := time.Now()
-	k := res.K
-	idx := make([]float64, len(res.KNNIndices))
-	for i, j := range res.KNNIndices {
-		if index != nil {
-			j = index[j]
-		}
-		idx[i] = float64(j)
-	}
-	allIdx, err := gatherRows(c, plan, idx, k, tagKNN)
-	if err != nil {
-		return err
-	}
-	allDist, err := gatherRows(c, plan, res.KNNDists, k, tagKNNDist)
-	if err != nil {
-		return err
-	}
-	penv.Times.Add("gather", time.Since(gstart))
 
 	err = out.commit(func(w *h5.Writer) error {
-		emb := make([]float64, len(res.Embedding))
-		for i, v := range res.Embedding {
-			emb[i] = float64(v)
-		}
-		nav := ds.Shape().Nav
-		if err := w.WriteFloat64("/umap/embedding", spreadRows(emb, index, ds.Shape().N(), 2), append(append([]int(nil), nav...), 2)...); err != nil {
+		if err := u.write(w, ds.Shape().Nav, o); err != nil {
 			return err
-		}
-		ii := make([]int64, len(allIdx))
-		for i, v := range allIdx {
-			ii[i] = int64(v)
-		}
-		if err := w.WriteInt64("/umap/knn_indices", ii, plan.N, k); err != nil {
-			return err
-		}
-		if err := w.WriteFloat64("/umap/knn_dists", allDist, plan.N, k); err != nil {
-			return err
-		}
-		if index != nil {
-			fr := make([]int64, len(index))
-			for i, v := range index {
-				fr[i] = int64(v)
-			}
-			if err := w.WriteInt64("/umap/frames", fr, len(fr)); err != nil {
-				return err
-			}
-		}
-		attrs := []struct {
-			name  string
-			value any
-		}{
-			{"n_points", plan.N},
-			{"n_features", dim},
-			{"source", source},
-			{"n_neighbors", k},
-			{"min_dist", o.MinDist},
-			{"spread", o.Spread},
-			{"a", res.A},
-			{"b", res.B},
-			{"n_epochs", res.NEpochs},
-			{"sub_batches", res.SubBatches},
-			{"learning_rate", o.LearningRate},
-			{"negative_sample_rate", o.NegativeSampleRate},
-			{"set_op_mix_ratio", o.SetOpMixRatio},
-			{"metric", o.Metric},
-			{"init", res.Init.String()},
-			{"init_requested", o.Init},
-			{"lanczos_iter", res.LanczosIter},
-			{"status", res.Status.String()},
-			{"seed", int64(o.Seed)},
-			{"edges", res.Edges},
-			{"graph_edges", res.Graph.Edges},
-			{"timing_phases", []string{"knn", "graph", "init", "optimize", "total"}},
-			{"timing_seconds", []float64{tm.KNN.Seconds(), tm.Graph.Seconds(), tm.Init.Seconds(), tm.Optimize.Seconds(), tm.Total.Seconds()}},
-		}
-		for _, a := range attrs {
-			if err := w.SetAttr("/umap", a.name, a.value); err != nil {
-				return err
-			}
 		}
 		if index != nil {
 			roi := po.ROI + po.ROIMask
@@ -388,9 +269,185 @@ func runUMAP(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco 
 	if err != nil {
 		return err
 	}
+	res := u.res
 	if c.Rank() == 0 {
 		fmt.Fprintf(env.Stdout, "umap: wrote /umap (%d points of %d features, %d neighbours, %d edges, %d epochs, %v) to %s in %.2f s\n",
-			plan.N, dim, k, res.Edges, res.NEpochs, res.Status, po.Output, time.Since(start).Seconds())
+			plan.N, dim, res.K, res.Edges, res.NEpochs, res.Status, po.Output, time.Since(start).Seconds())
+	}
+	return nil
+}
+
+// umapDim checks --pca-k (k; 0: every score) and --init against the PCA p of the file
+// name, and returns the features per point.
+func umapDim(p *storedPCA, k int, s umap.Settings, name string) (int, error) {
+	switch {
+	case k > p.m:
+		return 0, spmd.Usagef("--pca-k=%d: the PCA in %s has %d components; want at most %d", k, name, p.m, p.m)
+	case s.Init == umap.PCA && p.m < 2:
+		return 0, spmd.Usagef("--init pca: the PCA in %s has %d component; want at least 2", name, p.m)
+	case k == 0:
+		return p.m, nil
+	}
+	return k, nil
+}
+
+// checkNeighbors checks --n-neighbors against the number of points.
+func checkNeighbors(s umap.Settings, n int) error {
+	if s.NNeighbors >= n {
+		return spmd.Usagef("--n-neighbors=%d: want fewer neighbours than the %d points, e.g. --n-neighbors %d", s.NNeighbors, n, max(2, min(15, n-1)))
+	}
+	return nil
+}
+
+// pickPoints returns the points of the nLocal frames of rows (nLocal×width PCA scores):
+// the first dim scores of every frame as float32, and with pcaInit also its first two.
+func pickPoints(rows []float64, width, nLocal, dim int, pcaInit bool) (x, pcaScores []float32) {
+	x = make([]float32, nLocal*dim)
+	for i := range nLocal {
+		for j := range dim {
+			x[i*dim+j] = float32(rows[i*width+j])
+		}
+	}
+	if pcaInit {
+		pcaScores = make([]float32, 2*nLocal)
+		for i := range nLocal {
+			pcaScores[2*i], pcaScores[2*i+1] = float32(rows[i*width]), float32(rows[i*width+1])
+		}
+	}
+	return x, pcaScores
+}
+
+// readPoints reads this rank's preprocessed frames of the ROI as the points (--pca-k 0).
+// Collective.
+func (r *pcaRun) readPoints() ([]float32, error) {
+	rstart := time.Now()
+	var src spmd.Source = r.ds
+	if r.index != nil || !r.pipe.Identity() {
+		src = r.pipe.Source(r.ds, r.index)
+	}
+	x := make([]float32, r.plan.NLocal()*r.d)
+	var err error
+	if r.plan.NLocal() > 0 {
+		err = src.ReadFloat32(x, r.plan.Beg, r.plan.End)
+	}
+	if err := spmd.Agree(r.c, err); err != nil {
+		return nil, err
+	}
+	r.penv.Times.Add("read", time.Since(rstart))
+	return x, nil
+}
+
+// umapOutcome is an embedding of the fitted frames, with its kNN graph gathered on rank 0.
+type umapOutcome struct {
+	res       *umap.Result
+	plan      spmd.Plan
+	index     []int // scan position of every point; nil: every position
+	dim       int   // features per point
+	source    string
+	idx, dist []float64 // rank 0: the plan.N×K neighbour positions and distances
+}
+
+// embedPoints embeds this rank's points x (nLocal×dim) and gathers the kNN graph on rank
+// 0. index maps points to scan positions; source describes the points for the log and
+// the output.
+// Collective.
+func embedPoints(ctx context.Context, c collective.Comm, penv *spmd.Env, plan spmd.Plan, index []int, x []float32, dim int, s umap.Settings, source string) (*umapOutcome, error) {
+	penv.Log.Infof("umap: embedding %d points of %d features (%s), %d neighbours, %v metric, %v initialisation, on %d ranks",
+		plan.N, dim, source, s.NNeighbors, s.Metric, s.Init, c.Size())
+	ustart := time.Now()
+	res, err := umap.Embed(c, plan, x, dim, s)
+	if err != nil {
+		return nil, err
+	}
+	penv.Times.Add("umap", time.Since(ustart))
+	tm := res.Timings
+	penv.Log.Infof("umap: %d edges, a=%.4f b=%.4f, %d epochs in %d sub-batches; kNN %.2f s, graph %.2f s, init %.2f s, SGD %.2f s",
+		res.Edges, res.A, res.B, res.NEpochs, res.SubBatches, tm.KNN.Seconds(), tm.Graph.Seconds(), tm.Init.Seconds(), tm.Optimize.Seconds())
+	if res.Status != umap.Success {
+		penv.Log.Warnf("umap: the spectral initialisation did not converge; the embedding was initialised at random (status %v)", res.Status)
+	}
+
+	gstart := time.Now()
+	u := &umapOutcome{res: res, plan: plan, index: index, dim: dim, source: source}
+	idx := make([]float64, len(res.KNNIndices))
+	for i, j := range res.KNNIndices {
+		if index != nil {
+			j = index[j]
+		}
+		idx[i] = float64(j)
+	}
+	if u.idx, err = gatherRows(c, plan, idx, res.K, tagKNN); err != nil {
+		return nil, err
+	}
+	if u.dist, err = gatherRows(c, plan, res.KNNDists, res.K, tagKNNDist); err != nil {
+		return nil, err
+	}
+	penv.Times.Add("gather", time.Since(gstart))
+	return u, nil
+}
+
+// write writes /umap on rank 0 for a scan of shape nav; o gives the settings asked for.
+func (u *umapOutcome) write(w *h5.Writer, nav []int, o UMAPOptions) error {
+	res, plan, k := u.res, u.plan, u.res.K
+	emb := make([]float64, len(res.Embedding))
+	for i, v := range res.Embedding {
+		emb[i] = float64(v)
+	}
+	if err := w.WriteFloat64("/umap/embedding", spreadRows(emb, u.index, prod(nav), 2), append(append([]int(nil), nav...), 2)...); err != nil {
+		return err
+	}
+	ii := make([]int64, len(u.idx))
+	for i, v := range u.idx {
+		ii[i] = int64(v)
+	}
+	if err := w.WriteInt64("/umap/knn_indices", ii, plan.N, k); err != nil {
+		return err
+	}
+	if err := w.WriteFloat64("/umap/knn_dists", u.dist, plan.N, k); err != nil {
+		return err
+	}
+	if u.index != nil {
+		fr := make([]int64, len(u.index))
+		for i, v := range u.index {
+			fr[i] = int64(v)
+		}
+		if err := w.WriteInt64("/umap/frames", fr, len(fr)); err != nil {
+			return err
+		}
+	}
+	tm := res.Timings
+	attrs := []struct {
+		name  string
+		value any
+	}{
+		{"n_points", plan.N},
+		{"n_features", u.dim},
+		{"source", u.source},
+		{"n_neighbors", k},
+		{"min_dist", o.MinDist},
+		{"spread", o.Spread},
+		{"a", res.A},
+		{"b", res.B},
+		{"n_epochs", res.NEpochs},
+		{"sub_batches", res.SubBatches},
+		{"learning_rate", o.LearningRate},
+		{"negative_sample_rate", o.NegativeSampleRate},
+		{"set_op_mix_ratio", o.SetOpMixRatio},
+		{"metric", o.Metric},
+		{"init", res.Init.String()},
+		{"init_requested", o.Init},
+		{"lanczos_iter", res.LanczosIter},
+		{"status", res.Status.String()},
+		{"seed", int64(o.Seed)},
+		{"edges", res.Edges},
+		{"graph_edges", res.Graph.Edges},
+		{"timing_phases", []string{"knn", "graph", "init", "optimize", "total"}},
+		{"timing_seconds", []float64{tm.KNN.Seconds(), tm.Graph.Seconds(), tm.Init.Seconds(), tm.Optimize.Seconds(), tm.Total.Seconds()}},
+	}
+	for _, a := range attrs {
+		if err := w.SetAttr("/umap", a.name, a.value); err != nil {
+			return err
+		}
 	}
 	return nil
 }

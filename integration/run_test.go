@@ -75,3 +75,14 @@ func mustRun(t *testing.T, p int, args ...string) result {
 	}
 	return r
 }
+
+// ownLines returns the lines of stderr that stemreduce wrote (mpirun adds its own).
+func ownLines(stderr string) []string {
+	var ours []string
+	for _, l := range strings.Split(strings.TrimSpace(stderr), "\n") {
+		if strings.HasPrefix(l, "stemreduce") {
+			ours = append(ours, l)
+		}
+	}
+	return ours
+}

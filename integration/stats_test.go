@@ -185,14 +185,7 @@ func TestBadInput(t *testing.T) {
 			if r.code != tc.code {
 				t.Errorf("exit code %d, want %d\nstderr:\n%s", r.code, tc.code, r.stderr)
 			}
-			lines := strings.Split(strings.TrimSpace(r.stderr), "\n")
-			var ours []string
-			for _, l := range lines {
-				if strings.HasPrefix(l, "stemreduce") {
-					ours = append(ours, l)
-				}
-			}
-			if len(ours) != 1 {
+			if ours := ownLines(r.stderr); len(ours) != 1 {
 				t.Errorf("want one error line from stemreduce, got %d:\n%s", len(ours), r.stderr)
 			}
 			for _, w := range tc.want {
