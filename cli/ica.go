@@ -435,6 +435,7 @@ func runICA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco P
 	if err != nil {
 		return err
 	}
+	report(c, penv, start)
 	if c.Rank() == 0 {
 		fmt.Fprintf(env.Stdout, "ica: wrote /ica (%s) of %d frames to %s in %.2f s\n", icaSummary(res), plan.N, po.Output, time.Since(start).Seconds())
 	}

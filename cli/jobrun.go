@@ -273,9 +273,8 @@ func runJob(ctx context.Context, env Env, g GlobalOptions, job *jobFile, st *job
 	if err != nil {
 		return err
 	}
-	cnt := c.Counters()
 	jr.penv.Log.Infof("run: the input was read %d time(s) in all (ica and umap read no frame)", jr.reads)
-	jr.penv.Times.Report(jr.penv.Log, time.Since(start), cnt.BytesSent, cnt.Messages)
+	report(c, jr.penv, start)
 	if c.Rank() == 0 {
 		fmt.Fprintf(env.Stdout, "run: wrote %s of %s to %s in %.2f s\n", strings.Join(jr.groups, ", "), job.input, output, time.Since(start).Seconds())
 	}

@@ -133,6 +133,13 @@ func (o *output) abort() {
 	}
 }
 
+// report logs the per-phase timing table of the run on rank 0 (and every rank with -v),
+// with the bytes and messages this rank sent through collectives.
+func report(c collective.Comm, penv *spmd.Env, start time.Time) {
+	cnt := c.Counters()
+	penv.Times.Report(penv.Log, time.Since(start), cnt.BytesSent, cnt.Messages)
+}
+
 // provenance writes the attributes that make a run reproducible to the root group.
 func provenance(w *h5.Writer, env Env, ds dataset.Dataset, plan spmd.Plan, times *spmd.Timings, start time.Time) error {
 	info := ds.Info()

@@ -288,6 +288,7 @@ func runPCA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, o PCA
 	if err != nil {
 		return err
 	}
+	report(c, r.penv, start)
 	if c.Rank() == 0 {
 		var evr float64
 		for _, v := range res.ExplainedVarianceRatio {

@@ -163,8 +163,7 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 	if err != nil {
 		return err
 	}
-	cnt := c.Counters()
-	penv.Times.Report(penv.Log, time.Since(start), cnt.BytesSent, cnt.Messages)
+	report(c, penv, start)
 	if c.Rank() == 0 {
 		fmt.Fprintf(env.Stdout, "%s: wrote %s of %d frames to %s in %.2f s\n", cmd, pass.groups(), ds.Shape().N(), o.Output, time.Since(start).Seconds())
 	}

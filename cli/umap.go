@@ -270,6 +270,7 @@ func runUMAP(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco 
 		return err
 	}
 	res := u.res
+	report(c, penv, start)
 	if c.Rank() == 0 {
 		fmt.Fprintf(env.Stdout, "umap: wrote /umap (%d points of %d features, %d neighbours, %d edges, %d epochs, %v) to %s in %.2f s\n",
 			plan.N, dim, res.K, res.Edges, res.NEpochs, res.Status, po.Output, time.Since(start).Seconds())
