@@ -259,7 +259,7 @@ const (
 // pcaStageRename maps pca's flags to their names in commands that run a PCA first (ica,
 // umap): -k is the command's own (ica's K, umap's --pca-k), --seed is the command's seed
 // and the PCA's becomes --pca-seed, --denoise is not offered.
-var pcaStageRename = map[string]string{"k": "", "seed": "pca-seed", "denoise": ""}
+var pcaStageRename = map[string]string{"k": "", "seed": "pca-seed", "denoise": "", "denoise-space": ""}
 
 // pcaStageFlags returns the flag set of a command that fits a PCA first (ica, umap): the
 // global, pass and renamed PCA flags, and the PCA's K under the command's own name.

@@ -94,7 +94,7 @@ func (j *jobFile) stages() (*jobStageOptions, error) {
 		o := &PCAOptions{}
 		f := flag.NewFlagSet("pca", flag.ContinueOnError)
 		o.AddFlags(f)
-		set, err := j.parseTable("pca", f, "denoise")
+		set, err := j.parseTable("pca", f, "denoise", "denoise-space")
 		if err != nil {
 			return nil, err
 		}

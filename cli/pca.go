@@ -29,7 +29,7 @@ import (
 
 const pcaUsage = "pca INPUT -k K [--solver auto|randomized|gram|tsqr] [--power-iters Q] [--oversample P] [--seed S] [--no-center] " +
 	"[--bin N] [--crop y0:y1,x0:x1] [--transform none|sqrt|log1p] [--normalize none|total|poisson] " +
-	"[--roi y0:y1,x0:x1 | --roi-mask FILE] [--mem-per-rank MB] [--cache auto|off] [--denoise OUT2.h5] -o OUT.h5"
+	"[--roi y0:y1,x0:x1 | --roi-mask FILE] [--mem-per-rank MB] [--cache auto|off] [--denoise OUT2.h5 [--denoise-space auto|data|preprocessed]] -o OUT.h5"
 
 // PCAOptions are the flags of the pca command.
 type PCAOptions struct {
@@ -46,6 +46,8 @@ type PCAOptions struct {
 	MemPerRank int    // MiB; 0 means a share of the machine
 	Cache      string // auto or off
 	Denoise    string
+	// DenoiseSpace is where the reconstruction is written: auto, data or preprocessed.
+	DenoiseSpace string
 
 	set map[string]bool // flags given on the command line
 }
@@ -64,13 +66,17 @@ func (o *PCAOptions) AddFlags(f *flag.FlagSet) {
 	f.StringVar(&o.Normalize, "normalize", "none", "`normalisation` after the transform: none, total (each frame by its total) or poisson (HyperSpy's normalize_poissonian_noise)")
 	f.IntVar(&o.MemPerRank, "mem-per-rank", 0, "memory `MiB` per rank for keeping the preprocessed frames between passes (0: 80% of the available memory shared by the ranks of a node)")
 	f.StringVar(&o.Cache, "cache", "auto", "keep each rank's preprocessed frames in RAM between passes: `auto` (when they fit --mem-per-rank) or off")
-	f.StringVar(&o.Denoise, "denoise", "", "also write the rank-K reconstruction of the preprocessed frames to `file` (HDF5, /data)")
+	f.StringVar(&o.Denoise, "denoise", "", "also write the rank-K reconstruction of the frames to `file` (HDF5, /data)")
+	f.StringVar(&o.DenoiseSpace, "denoise-space", "auto", "`space` of --denoise: data (the Poisson normalisation and the transform undone), preprocessed, or auto (data unless --normalize total)")
 }
 
 // pcaConfig is the checked form of the options.
 type pcaConfig struct {
 	fit pca.Settings
 	pre preprocess.Settings
+	// denoiseData writes --denoise in data units: the Poisson normalisation and the
+	// transform undone.
+	denoiseData bool
 }
 
 // check checks every flag that does not need the input, and returns the settings.
@@ -133,6 +139,21 @@ func (o *PCAOptions) check() (pcaConfig, error) {
 	}
 	if o.Cache != "auto" && o.Cache != "off" {
 		return cfg, spmd.Usagef("--cache=%q: want auto or off, e.g. --cache off", o.Cache)
+	}
+	if o.set["denoise-space"] && o.Denoise == "" {
+		return cfg, spmd.Usagef("--denoise-space: applies with --denoise OUT2.h5")
+	}
+	switch o.DenoiseSpace {
+	case "auto":
+		cfg.denoiseData = cfg.pre.Normalize != preprocess.Total
+	case "data":
+		if cfg.pre.Normalize == preprocess.Total {
+			return cfg, spmd.Usagef("--denoise-space data: --normalize total cannot be undone (the frame totals are not kept); use --denoise-space preprocessed")
+		}
+		cfg.denoiseData = true
+	case "preprocessed":
+	default:
+		return cfg, spmd.Usagef("--denoise-space=%q: want auto, data or preprocessed, e.g. --denoise-space data", o.DenoiseSpace)
 	}
 	return cfg, nil
 }
@@ -251,7 +272,7 @@ func runPCA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, o PCA
 
 	if den != nil {
 		dstart := time.Now()
-		if err := r.writeDenoise(ctx, den, res, g); err != nil {
+		if err := r.writeDenoise(ctx, den, res, fit.ps, g); err != nil {
 			return err
 		}
 		r.penv.Times.Add("denoise", time.Since(dstart))
@@ -259,7 +280,7 @@ func runPCA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, o PCA
 			if err := r.pcaAttrs(w, "/", res, fit.passes, fit.reads, spec, po); err != nil {
 				return err
 			}
-			if err := w.SetAttr("/", "denoise", fmt.Sprintf("rank-%d reconstruction scores·components + mean of the preprocessed frames; NaN outside the ROI", cfg.fit.K)); err != nil {
+			if err := w.SetAttr("/", "denoise", r.denoiseNote()); err != nil {
 				return err
 			}
 			return provenance(w, env, ds, r.plan, r.penv.Times, start)
@@ -809,7 +830,7 @@ func (r *pcaRun) pcaAttrs(w *h5.Writer, obj string, res *pca.Result, passes, rea
 // so memory stays within a tile and one block per rank. The ranks agree on errors after
 // every tile.
 // Collective.
-func (r *pcaRun) writeDenoise(ctx context.Context, den *output, res *pca.Result, g GlobalOptions) error {
+func (r *pcaRun) writeDenoise(ctx context.Context, den *output, res *pca.Result, ps *preprocess.PoissonScale, g GlobalOptions) error {
 	c, d := r.c, r.d
 	nav := r.shape.Nav
 	rows := nav[0]
@@ -839,6 +860,9 @@ func (r *pcaRun) writeDenoise(ctx context.Context, den *output, res *pca.Result,
 	}
 	perTile := max(1, int((int64(g.TileMB)<<20)/(int64(rowFrames)*int64(d)*4)))
 	rec := &reconstructor{res: res, plan: r.plan, d: d, block: -1}
+	if r.cfg.denoiseData {
+		rec.ps, rec.transform = ps, r.cfg.pre.Transform
+	}
 	var tile, part []float32
 	var werr error
 	last := time.Now()
@@ -920,12 +944,16 @@ func grow(s []float32, n int) []float32 {
 // block of the plan at a time (one matrix product per block, so a row's bits do not
 // depend on which rows are asked for together, nor on the number of ranks).
 type reconstructor struct {
-	res   *pca.Result
-	plan  spmd.Plan
-	d     int
-	block int       // block held in rows, or −1
-	rows  []float32 // its reconstructed frames
-	tmp   *mat.Dense
+	res *pca.Result
+	// ps undoes the Poisson normalisation and transform the transform (data space); nil
+	// and NoTransform leave the preprocessed space.
+	ps        *preprocess.PoissonScale
+	transform preprocess.Transform
+	plan      spmd.Plan
+	d         int
+	block     int       // block held in rows, or −1
+	rows      []float32 // its reconstructed frames
+	tmp       *mat.Dense
 }
 
 // rowsTo stores the reconstruction of this rank's frames [a, b) in dst.
@@ -956,10 +984,26 @@ func (rc *reconstructor) compute(blk int, rg spmd.Range) {
 	mean := rc.res.Mean
 	for i := range m {
 		row := out.RawRowView(i)
+		for j, v := range row {
+			row[j] = v + mean[j]
+		}
+		if rc.ps != nil {
+			rc.ps.Unscale(row, rg.Beg+i)
+		}
+		rc.transform.Invert(row)
 		dst := rc.rows[i*d : (i+1)*d]
 		for j, v := range row {
-			dst[j] = float32(v + mean[j])
+			dst[j] = float32(v)
 		}
 	}
 	rc.block = blk
+}
+
+// denoiseNote describes the reconstruction of --denoise for its root attribute.
+func (r *pcaRun) denoiseNote() string {
+	k := r.cfg.fit.K
+	if !r.cfg.denoiseData {
+		return fmt.Sprintf("rank-%d reconstruction scores·components + mean of the preprocessed frames (after crop, bin, transform and normalisation); NaN outside the ROI", k)
+	}
+	return fmt.Sprintf("rank-%d reconstruction in data units: scores·components + mean with the Poisson normalisation and the %v transform undone (after crop and bin); NaN outside the ROI", k, r.cfg.pre.Transform)
 }

@@ -320,8 +320,9 @@ func preprocessRef(x *mat.Dense, rows []int, dy, dx, y0, y1, x0, x1, b int, tran
 // preprocessed frames are float32 and the two sides may round a value to neighbouring
 // float32 numbers (different summation orders of the Poisson totals), which moves the
 // singular values by about 1e-7 relative. It checks NaN scores outside the ROI, the
-// denoised frames against scores·components + mean, and that with K = D the
-// reconstruction is the preprocessed data itself.
+// denoised frames against scores·components + mean, taken back to data units (the
+// Poisson scaling and the transform undone) unless --normalize total, and that with K = D
+// the reconstruction is the binned data itself (or the preprocessed data).
 func TestPCAPreprocessing(t *testing.T) {
 	dir := t.TempDir()
 	in := generate(t, dir, "gen.h5", "synth:scan=14x12,det=16x16,phases=3,dose=3000,seed=9")
@@ -381,8 +382,34 @@ func TestPCAPreprocessing(t *testing.T) {
 			for i, f := range tc.rows {
 				in[f] = i
 			}
+			// The space of the denoised frames: data units unless --normalize total.
+			dataSpace := tc.norm != "total"
+			space := ref
+			var fscale, pscale []float64
+			if dataSpace {
+				space = preprocessRef(x, tc.rows, sig[0], sig[1], tc.y0, tc.y1, tc.x0, tc.x1, tc.b, "none", "none")
+				if tc.norm == "poisson" {
+					fscale, _ = readH5(t, out, "/pca/poisson_frame_scale")
+					pscale, _ = readH5(t, out, "/pca/poisson_pixel_scale")
+				}
+			}
+			toSpace := func(v float64, f, j int) float64 {
+				if !dataSpace {
+					return v
+				}
+				if fscale != nil {
+					v *= fscale[f] * pscale[j]
+				}
+				switch tc.transform {
+				case "sqrt":
+					v = math.Max(v, 0) * math.Max(v, 0)
+				case "log1p":
+					v = math.Expm1(v)
+				}
+				return v
+			}
 			var maxAbs float64
-			for _, v := range ref.RawMatrix().Data {
+			for _, v := range space.RawMatrix().Data {
 				maxAbs = math.Max(maxAbs, math.Abs(v))
 			}
 			for f := range sy * sx {
@@ -398,13 +425,14 @@ func TestPCAPreprocessing(t *testing.T) {
 					for c := range tc.k {
 						want += scores[f*tc.k+c] * comp[c*d+j]
 					}
+					want = toSpace(want, f, j)
 					got := denoised[f*d+j]
 					// float32 output: half an ulp of the value, plus the rounding of the sum.
 					if math.Abs(got-want) > 1e-6*(math.Abs(want)+maxAbs) {
 						t.Fatalf("denoised frame %d pixel %d: %v, want %v", f, j, got, want)
 					}
-					if tc.fullRankReconCheck && math.Abs(got-ref.At(i, j)) > 1e-5*maxAbs {
-						t.Fatalf("full-rank reconstruction of frame %d pixel %d: %v, want the preprocessed %v", f, j, got, ref.At(i, j))
+					if tc.fullRankReconCheck && math.Abs(got-space.At(i, j)) > 1e-5*maxAbs {
+						t.Fatalf("full-rank reconstruction of frame %d pixel %d: %v, want the data %v", f, j, got, space.At(i, j))
 					}
 				}
 			}

@@ -122,6 +122,24 @@ func (ps *PoissonScale) Scale(data []float32, beg, end int) {
 	}
 }
 
+// Unscale undoes Scale on one frame f of this rank in float64, in place:
+// x_fj ← x_fj·√a_f·√b_j, as HyperSpy undoes its Poisson normalisation on the loadings
+// and factors. A pixel or frame whose total is 0 stays 0. It panics if f is not one of
+// this rank's frames.
+func (ps *PoissonScale) Unscale(row []float64, f int) {
+	if f < ps.beg || f-ps.beg >= len(ps.FrameTotals) || len(row) != len(ps.colInv) {
+		panic(fmt.Sprintf("preprocess: Poisson unscale of frame %d (%d values) outside this rank's %d frames from %d", f, len(row), len(ps.FrameTotals), ps.beg))
+	}
+	sa := math.Sqrt(ps.FrameTotals[f-ps.beg])
+	for j, b := range ps.PixelTotals {
+		if b == 0 {
+			row[j] = 0
+			continue
+		}
+		row[j] *= sa * math.Sqrt(b)
+	}
+}
+
 // Source returns src with every frame scaled by Scale as it is read. src must deliver
 // this rank's frames only.
 func (ps *PoissonScale) Source(src spmd.Source) spmd.Source { return poissonSource{ps, src} }

@@ -206,3 +206,55 @@ func TestPoissonErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestPoissonUnscale checks that Unscale undoes Scale on every rank's frames (up to the
+// float32 rounding of the scaled values), and leaves dead pixels and dark frames at 0.
+func TestPoissonUnscale(t *testing.T) {
+	const n, dy, dx = 30, 4, 5
+	d := dy * dx
+	raw := counts(n, dy, dx, 7)
+	for f := range n {
+		raw[f*d+2] = 0 // a dead pixel
+	}
+	for j := range d {
+		raw[7*d+j] = 0 // a dark frame
+	}
+	pipe, err := preprocess.New([]int{n}, []int{dy, dx}, preprocess.Settings{Normalize: preprocess.Poisson})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := spmdtest.MemSource{Data: raw, D: d}
+	for _, p := range rankCounts {
+		errs := inproc.Run(p, func(c collective.Comm) error {
+			plan := spmd.NewPlan(n, 4, c.Size(), c.Rank())
+			env := &spmd.Env{TileBytes: int64(4 * d * 3), Workers: 1}
+			ps, err := pipe.PoissonTotals(context.Background(), c, env, plan, src, nil)
+			if err != nil {
+				return err
+			}
+			x := make([]float32, plan.NLocal()*d)
+			if err := ps.Source(src).ReadFloat32(x, plan.Beg, plan.End); err != nil {
+				return err
+			}
+			row := make([]float64, d)
+			for f := plan.Beg; f < plan.End; f++ {
+				for j := range d {
+					row[j] = float64(x[(f-plan.Beg)*d+j])
+				}
+				ps.Unscale(row, f)
+				for j, got := range row {
+					want := float64(raw[f*d+j])
+					if math.Abs(got-want) > 1e-6*math.Abs(want) {
+						return fmt.Errorf("P=%d frame %d pixel %d: %v, want %v", p, f, j, got, want)
+					}
+				}
+			}
+			return nil
+		})
+		for _, err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+}

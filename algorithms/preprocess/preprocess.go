@@ -30,6 +30,23 @@ func (t Transform) String() string {
 	return fmt.Sprintf("Transform(%d)", int(t))
 }
 
+// Invert maps the values v of the transformed space back to intensities, in place: x²
+// for sqrt (negative values, which no transformed pixel has, map to 0) and eˣ − 1 for
+// log1p. NoTransform leaves v as it is.
+func (t Transform) Invert(v []float64) {
+	switch t {
+	case Sqrt:
+		for j, x := range v {
+			x = max(x, 0)
+			v[j] = x * x
+		}
+	case Log1p:
+		for j, x := range v {
+			v[j] = math.Expm1(x)
+		}
+	}
+}
+
 // ParseTransform returns the transform named s: none, sqrt or log1p.
 func ParseTransform(s string) (Transform, error) {
 	for _, t := range []Transform{NoTransform, Sqrt, Log1p} {

@@ -331,3 +331,31 @@ func (c countingSource) ReadFloat32(dst []float32, beg, end int) error {
 	*c.reads++
 	return c.MemSource.ReadFloat32(dst, beg, end)
 }
+
+func TestTransformInvert(t *testing.T) {
+	x := []float64{0, 1e-12, 0.5, 1, 3, 1e6}
+	for _, tr := range []preprocess.Transform{preprocess.NoTransform, preprocess.Sqrt, preprocess.Log1p} {
+		v := make([]float64, len(x))
+		for i, xi := range x {
+			switch tr {
+			case preprocess.Sqrt:
+				v[i] = math.Sqrt(xi)
+			case preprocess.Log1p:
+				v[i] = math.Log1p(xi)
+			default:
+				v[i] = xi
+			}
+		}
+		tr.Invert(v)
+		for i := range x {
+			if math.Abs(v[i]-x[i]) > 1e-14*math.Max(1, x[i]) {
+				t.Errorf("%v: Invert of %v gives %v", tr, x[i], v[i])
+			}
+		}
+	}
+	v := []float64{-2}
+	preprocess.Sqrt.Invert(v)
+	if v[0] != 0 {
+		t.Errorf("sqrt: Invert(-2) = %v, want 0", v[0])
+	}
+}
