@@ -115,6 +115,11 @@ func TestJobBitwiseAcrossRanks(t *testing.T) {
 				t.Fatalf("P=%d: no %s", p, name)
 			}
 		}
+		// The PCA takes its frames from the pass of the UDFs, but for those at the ends
+		// of a rank's range, where the two stages' blocks differ (blocks of 4 and 5 here).
+		if reads := jobReads(t, out); reads < 1 || reads > 1+float64(2*5*p)/320 {
+			t.Errorf("P=%d: input read %v times, want 1 plus at most two blocks per rank", p, reads)
+		}
 		if ref == nil {
 			ref = got
 			continue
@@ -174,6 +179,48 @@ func TestJobMatchesCommands(t *testing.T) {
 	}
 	if name, _ := f.Attr("/", "job_file"); name != job {
 		t.Errorf("job_file %q, want %q", name, job)
+	}
+}
+
+// jobReads returns the input_reads attribute of a job's output.
+func jobReads(t *testing.T, file string) float64 {
+	t.Helper()
+	f, err := h5.OpenFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	v, err := f.Attr("/", "input_reads")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v.(float64)
+}
+
+// TestJobReads checks how many times a job reads its input: once for a pass of UDFs and
+// a PCA that keeps its frames, once per pass of the PCA with --cache off.
+func TestJobReads(t *testing.T) {
+	dir := t.TempDir()
+	input := `input = "` + testSynth + `"` + "\n"
+	// 400 frames on 2 ranks: the pass of the UDFs in blocks of 4, the PCA in blocks of 7,
+	// so the PCA reads again the frames between their two boundaries (3).
+	for _, c := range []struct {
+		name, text string
+		want       float64
+	}{
+		{"stats", input + "[stats]\n", 1},
+		{"pca", input + "[pca]\nk = 3\n", 1},
+		{"stats pca", input + "[stats]\n[pca]\nk = 3\n", 403.0 / 400},
+		{"stats pca no cache", input + "[stats]\n[pca]\nk = 3\nsolver = \"gram\"\ncache = \"off\"\n", 3},
+	} {
+		job := writeJob(t, dir, "job.toml", c.text)
+		out := filepath.Join(dir, "out.h5")
+		if _, err := runRanks(t, 2, "run", job, "-o", out); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if got := jobReads(t, out); got != c.want {
+			t.Errorf("%s: input read %v times, want %v", c.name, got, c.want)
+		}
 	}
 }
 

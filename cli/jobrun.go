@@ -11,6 +11,7 @@ import (
 
 	"github.com/stemreduce/stemreduce/algorithms/ica"
 	"github.com/stemreduce/stemreduce/algorithms/umap"
+	"github.com/stemreduce/stemreduce/collective"
 	"github.com/stemreduce/stemreduce/io/dataset"
 	"github.com/stemreduce/stemreduce/io/h5"
 	"github.com/stemreduce/stemreduce/spmd"
@@ -257,6 +258,9 @@ func runJob(ctx context.Context, env Env, g GlobalOptions, job *jobFile, st *job
 			return err
 		}
 	}
+	if jr.reads, err = jr.logReads(); err != nil {
+		return err
+	}
 	err = out.commit(func(w *h5.Writer) error {
 		wstart := time.Now()
 		for _, write := range jr.writes {
@@ -273,7 +277,6 @@ func runJob(ctx context.Context, env Env, g GlobalOptions, job *jobFile, st *job
 	if err != nil {
 		return err
 	}
-	jr.penv.Log.Infof("run: the input was read %d time(s) in all (ica and umap read no frame)", jr.reads)
 	report(c, jr.penv, start)
 	if c.Rank() == 0 {
 		fmt.Fprintf(env.Stdout, "run: wrote %s of %s to %s in %.2f s\n", strings.Join(jr.groups, ", "), job.input, output, time.Since(start).Seconds())
@@ -301,7 +304,8 @@ type jobRun struct {
 	fitted *storedPCA // the PCA of the job, once fitted
 	icaRes *ica.Result
 
-	reads  int                        // times the input was read (the most of any rank)
+	reads  float64 // frame reads of the input over the frames of the job
+	frames *frameCache
 	plan   spmd.Plan                  // the plan of the last stage, for provenance
 	writes []func(w *h5.Writer) error // what each stage writes, in order, on rank 0
 	groups []string                   // the groups written, for the summary line
@@ -325,6 +329,7 @@ func (jr *jobRun) prepare() error {
 	if err = spmd.Agree(c, err); err != nil {
 		return err
 	}
+	jr.frames = newFrameCache(jr.ds, shape.D(), nil)
 	if st.pca == nil {
 		return nil
 	}
@@ -332,10 +337,54 @@ func (jr *jobRun) prepare() error {
 		return jr.job.stageErr("pca", err)
 	}
 	jr.r.penv = jr.penv
+	jr.frames = newFrameCache(jr.ds, shape.D(), jr.pcaFrames())
 	if st.umap != nil {
 		return checkNeighbors(st.umapS, jr.r.n)
 	}
 	return nil
+}
+
+// pcaFrames returns the input frames of this rank's part of the PCA, for the pass of the
+// UDFs to keep for it, when there is such a pass and the PCA keeps its preprocessed frames
+// in RAM (so the input frames are needed only until its first pass ends) with room for
+// the input frames too; else none.
+func (jr *jobRun) pcaFrames() []int {
+	r := jr.r
+	raw := int64(r.plan.NLocal()) * int64(r.shape.D()) * 4
+	if len(jr.udfs) == 0 || !r.cacheFits(r.workBytes(jr.g), raw) {
+		return nil
+	}
+	slots := make([]int, 0, r.plan.NLocal())
+	for i := r.plan.Beg; i < r.plan.End; i++ {
+		f := i
+		if r.index != nil {
+			f = r.index[i]
+		}
+		slots = append(slots, f)
+	}
+	return slots
+}
+
+// logReads logs and returns how many times the job read the input: the frames read by
+// every rank over the frames of the job.
+// Collective.
+func (jr *jobRun) logReads() (float64, error) {
+	n := []int64{jr.frames.frames()}
+	if err := jr.env.Comm.AllreduceInt64(n, collective.Sum); err != nil {
+		return 0, err
+	}
+	frames := jr.ds.Shape().N()
+	if jr.roi != nil {
+		frames = 0
+		for _, in := range jr.roi {
+			if in {
+				frames++
+			}
+		}
+	}
+	reads := float64(n[0]) / float64(frames)
+	jr.penv.Log.Infof("run: the input was read %.3g times in all (%d frame reads of %d frames); ica and umap read no frame", reads, n[0], frames)
+	return reads, nil
 }
 
 // pass runs the UDFs of [stats] and [udf] in one pass.
@@ -344,12 +393,12 @@ func (jr *jobRun) pass(ctx context.Context) error {
 	if len(jr.udfs) == 0 {
 		return nil
 	}
-	p, err := runPass(ctx, jr.env, jr.penv, jr.g.Block, jr.ds, jr.roi, jr.job.input, "run", jr.post, jr.udfs)
+	p, err := runPass(ctx, jr.env, jr.penv, jr.g.Block, jr.ds, jr.frames, jr.roi, jr.job.input, "run", jr.post, jr.udfs)
 	if err != nil {
 		return err
 	}
+	jr.frames.serve()
 	jr.plan = p.plan
-	jr.reads++
 	jr.writes = append(jr.writes, p.write)
 	jr.groups = append(jr.groups, p.groups())
 	return nil
@@ -362,7 +411,9 @@ func (jr *jobRun) pca(ctx context.Context) error {
 	if r == nil {
 		return nil
 	}
+	r.raw = jr.frames
 	fit, err := r.fit(ctx, jr.g, jr.job.input)
+	jr.frames.drop()
 	if err != nil {
 		return err
 	}
@@ -381,7 +432,6 @@ func (jr *jobRun) pca(ctx context.Context) error {
 	jr.penv.Times.Add("gather", time.Since(gstart))
 	jr.fitted = fittedPCA(r, fit)
 	jr.plan = r.plan
-	jr.reads += fit.reads
 	jr.writes = append(jr.writes, func(w *h5.Writer) error {
 		if err := r.writePCA(w, fit.res, scores, totals, fit.ps); err != nil {
 			return err

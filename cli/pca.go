@@ -193,6 +193,7 @@ type pcaRun struct {
 	o      PCAOptions
 	cfg    pcaConfig
 	ds     dataset.Dataset
+	raw    spmd.Source // where fit reads the input's frames; nil: ds
 	shape  dataset.Shape
 	pipe   *preprocess.Pipeline
 	index  []int // input frame of every fitted frame; nil: all
@@ -339,13 +340,15 @@ func (r *pcaRun) fit(ctx context.Context, g GlobalOptions, spec string) (*pcaFit
 
 	// The source of the fit: the input itself, or the preprocessed frames of the ROI.
 	var src spmd.Source = r.ds
+	if r.raw != nil {
+		src = r.raw
+	}
 	if r.index != nil || !r.pipe.Identity() {
-		src = r.pipe.Source(r.ds, r.index)
+		src = r.pipe.Source(src, r.index)
 	}
 	work := r.workBytes(g)
 	var cache *preprocess.Cache
-	// Go's collector lets the heap grow to about twice the live data (GOGC=100).
-	if cb := int64(r.plan.NLocal()) * int64(r.d) * 4; r.o.Cache != "off" && r.plan.NLocal() > 0 && 2*(cb+work) <= r.budget {
+	if r.cacheFits(work, 0) {
 		cache = preprocess.NewCache(src, r.plan, r.d)
 		src = cache
 	}
@@ -395,6 +398,14 @@ func (r *pcaRun) fit(ctx context.Context, g GlobalOptions, spec string) (*pcaFit
 	}
 	log.Infof("pca: %d passes over X (%s), the input read %d time(s)", fit.passes, passNote(res, extra), fit.reads)
 	return fit, nil
+}
+
+// cacheFits reports whether this rank keeps its preprocessed frames in RAM (--cache,
+// --mem-per-rank), next to work bytes of working memory and extra bytes held by others.
+func (r *pcaRun) cacheFits(work, extra int64) bool {
+	cb := int64(r.plan.NLocal()) * int64(r.d) * 4
+	// Go's collector lets the heap grow to about twice the live data (GOGC=100).
+	return r.o.Cache != "off" && r.plan.NLocal() > 0 && 2*(cb+work+extra) <= r.budget
 }
 
 // pcaBlock returns the frames per block of a fit of n frames: --block if given, else

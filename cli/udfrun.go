@@ -143,7 +143,7 @@ func runUDFs(ctx context.Context, env Env, g GlobalOptions, o PassOptions, spec,
 	defer out.abort()
 
 	penv := g.passEnv(env)
-	pass, err := runPass(ctx, env, penv, g.Block, ds, roi, spec, cmd, post, udfs)
+	pass, err := runPass(ctx, env, penv, g.Block, ds, ds, roi, spec, cmd, post, udfs)
 	if err != nil {
 		return err
 	}
@@ -179,14 +179,14 @@ type udfPass struct {
 	plan  spmd.Plan
 }
 
-// runPass runs the UDFs in one pass over the frames of ds in roi (nil: all) and gathers
-// their results on rank 0. block is --block; spec and cmd name the input and the command
-// in the log.
+// runPass runs the UDFs in one pass over the frames of ds in roi (nil: all), read from
+// src (ds itself, or a job's frameCache of it), and gathers their results on rank 0.
+// block is --block; spec and cmd name the input and the command in the log.
 // Collective.
-func runPass(ctx context.Context, env Env, penv *spmd.Env, block int, ds dataset.Dataset, roi []bool, spec, cmd string, post postFunc, udfs []udf.UDF) (*udfPass, error) {
+func runPass(ctx context.Context, env Env, penv *spmd.Env, block int, ds dataset.Dataset, src spmd.Source, roi []bool, spec, cmd string, post postFunc, udfs []udf.UDF) (*udfPass, error) {
 	c := env.Comm
 	shape := ds.Shape()
-	in := udf.Input{Nav: shape.Nav, Sig: shape.Sig, Source: ds, ROI: roi, Block: block, Name: cmd}
+	in := udf.Input{Nav: shape.Nav, Sig: shape.Sig, Source: src, ROI: roi, Block: block, Name: cmd}
 	plan := spmd.NewPlan(shape.N(), block, c.Size(), c.Rank())
 	penv.Log.Infof("%s: %s, %s, %d frames in %d blocks of %d on %d ranks", cmd, spec, shape, shape.N(), plan.NBlocks, plan.B, c.Size())
 	res, plan, err := udf.Run(ctx, c, penv, in, udfs...)
