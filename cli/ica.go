@@ -232,6 +232,19 @@ func (p *storedPCA) localScores() *mat.Dense {
 	return mat.NewDense(p.plan.NLocal(), p.m, p.scores)
 }
 
+// roiAttr records the ROI of a fit over the frames index (nil: every frame) as the root
+// attribute roi: the flag's value, or that of the PCA in the file from.
+func roiAttr(w *h5.Writer, index []int, po PassOptions, from string) error {
+	if index == nil {
+		return nil
+	}
+	roi := po.ROI + po.ROIMask
+	if roi == "" {
+		roi = "that of the PCA in " + from
+	}
+	return w.SetAttr("/", "roi", roi)
+}
+
 // spreadRows spreads the rows of the fitted frames (n×width) over a scan of nScan
 // positions: row i goes to position index[i], and positions outside the ROI get NaN.
 // A nil index returns rows.
@@ -420,14 +433,8 @@ func runICA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco P
 		} else if err := w.SetAttr("/ica", "pca", o.From+":/pca"); err != nil {
 			return err
 		}
-		if index != nil {
-			roi := po.ROI + po.ROIMask
-			if roi == "" {
-				roi = "that of the PCA in " + o.From
-			}
-			if err := w.SetAttr("/", "roi", roi); err != nil {
-				return err
-			}
+		if err := roiAttr(w, index, po, o.From); err != nil {
+			return err
 		}
 		penv.Times.Add("write", time.Since(wstart))
 		return provenance(w, env, ds, plan, penv.Times, start)

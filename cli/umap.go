@@ -255,14 +255,8 @@ func runUMAP(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco 
 		if err := u.write(w, ds.Shape().Nav, o); err != nil {
 			return err
 		}
-		if index != nil {
-			roi := po.ROI + po.ROIMask
-			if roi == "" {
-				roi = "that of the PCA in " + o.From
-			}
-			if err := w.SetAttr("/", "roi", roi); err != nil {
-				return err
-			}
+		if err := roiAttr(w, index, po, o.From); err != nil {
+			return err
 		}
 		return provenance(w, env, ds, plan, penv.Times, start)
 	})
