@@ -101,19 +101,22 @@ func Agree(c collective.Comm, err error) error {
 		return nil
 	}
 	var msg []byte
-	code := []int64{0}
+	head := []int64{0, int64(root)} // exit code, rank the error comes from
 	if c.Rank() == root {
 		msg = []byte(oneLine(err.Error()))
-		code[0] = int64(Code(err))
+		head[0] = int64(Code(err))
+		if prev, ok := err.(*RankError); ok { // agreed before: keep its rank and message
+			msg, head[1] = []byte(prev.Msg), int64(prev.Rank)
+		}
 	}
-	if aerr := collective.BcastOf(c, code, root); aerr != nil {
+	if aerr := collective.BcastOf(c, head, root); aerr != nil {
 		return aerr
 	}
 	msg, aerr := collective.BcastBytes(c, msg, root)
 	if aerr != nil {
 		return aerr
 	}
-	re := &RankError{Rank: root, Size: c.Size(), Code: int(code[0]), Msg: string(msg)}
+	re := &RankError{Rank: int(head[1]), Size: c.Size(), Code: int(head[0]), Msg: string(msg)}
 	if c.Rank() == root {
 		re.err = err
 	}

@@ -83,6 +83,20 @@ func TestAgree(t *testing.T) {
 				t.Errorf("P=%d rank %d: %v (code %d)", p, r, err, spmd.Code(err))
 			}
 		}
+		// Agreeing on an agreed error keeps its rank, code and message, once.
+		twice := inproc.Run(p, func(c collective.Comm) error {
+			var err error
+			if c.Rank() == p-1 {
+				err = spmd.Inputf("bad frame")
+			}
+			return spmd.Agree(c, spmd.Agree(c, err))
+		})
+		for r, err := range twice {
+			var re *spmd.RankError
+			if !errors.As(err, &re) || re.Rank != p-1 || spmd.Code(err) != spmd.ExitInput || strings.Count(err.Error(), "(rank") > 1 {
+				t.Errorf("P=%d rank %d: agreed twice: %v (code %d)", p, r, err, spmd.Code(err))
+			}
+		}
 		for r, err := range inproc.Run(p, func(c collective.Comm) error { return spmd.Agree(c, nil) }) {
 			if err != nil {
 				t.Errorf("P=%d rank %d: no failure gave %v", p, r, err)
