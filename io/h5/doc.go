@@ -75,6 +75,16 @@
 // reading a gzip dataset frame by frame is then about 10 times faster than with
 // HDF5's default 1 MiB cache.
 //
+// # Rows of result datasets
+//
+// File.ReadRowsFloat64 reads rows [beg, end) of a result dataset whose first nav
+// axes are the scan, such as /pca/scores (sy, sx, K) with nav = 2: row i is scan
+// position i in row-major order and holds the rest of the dataset (K values).
+// The range is cut into at most 2·nav − 1 boxes of the nav axes (the tail of the
+// first scan row, the whole rows, the head of the last), selected together and
+// read by one H5Dread in the dataset's C order, so a rank reads only its own
+// rows. File.Dims gives the dimensions without reading.
+//
 // # Output and atomic writes
 //
 // Create writes to path+".tmp"; Writer.Commit closes the file, syncs it and
