@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"runtime"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -29,24 +30,29 @@ type contrast struct {
 	alpha float64
 }
 
-// apply replaces every y_fi of the rows×k matrix y (row-major) by g(y_fi) and adds
-// g′(y_fi) to gp[i]. It is the only place the contrast functions are evaluated, so both
-// algorithms and every rank use the same bits.
-func (c contrast) apply(y []float64, k int, gp []float64) {
+// apply replaces every y_fi of the rows×k matrix y (row-major, row stride stride ≥ k;
+// the values of the padding lanes i ≥ k are zero and stay zero, since g(0) = 0) by
+// g(y_fi) and adds g′(y_fi) to gp[i], summed over the rows in order. It is the only
+// place the contrast functions are evaluated, so both algorithms and every rank use the
+// same bits.
+func (c contrast) apply(y []float64, stride, k int, gp []float64) {
 	gp = gp[:k]
 	switch c.fun {
 	case LogCosh:
 		a := c.alpha
-		for f := 0; f+k <= len(y); f += k {
-			row := y[f : f+k]
-			for i, v := range row {
-				t := tanh(a * v)
-				row[i] = t
-				gp[i] += a * (1 - t*t)
+		tanhSlice(y, a)
+		// g′ by columns, each summed over the rows in order: the bits of a row-by-row loop,
+		// with the sum held in a register.
+		for i := range gp {
+			s := gp[i]
+			for f := i; f < len(y); f += stride {
+				t := y[f]
+				s += a * (1 - t*t)
 			}
+			gp[i] = s
 		}
 	case Exp:
-		for f := 0; f+k <= len(y); f += k {
+		for f := 0; f+stride <= len(y); f += stride {
 			row := y[f : f+k]
 			for i, v := range row {
 				v2 := v * v
@@ -56,7 +62,7 @@ func (c contrast) apply(y []float64, k int, gp []float64) {
 			}
 		}
 	case Cube:
-		for f := 0; f+k <= len(y); f += k {
+		for f := 0; f+stride <= len(y); f += stride {
 			row := y[f : f+k]
 			for i, v := range row {
 				v2 := v * v
@@ -67,40 +73,11 @@ func (c contrast) apply(y []float64, k int, gp []float64) {
 	}
 }
 
-// tanh is 1 − 2/(e^{2x} + 1): one exponential instead of math.Tanh's polynomial and
-// exponential branches, about twice as fast. Its absolute error is below 3e-16 for every
-// x (for |x| ≪ 1 its relative error grows like ε/|x|, which does not matter here: the
-// iteration uses g in sums, where absolute errors count). e^{2x} overflows to +Inf for
-// x > 355 and gives exactly 1; underflows to 0 for x < −373 and gives exactly −1.
-func tanh(x float64) float64 {
-	return 1 - 2/(math.Exp(2*x)+1)
-}
-
 // chunkRows is the number of frames whose contrast values a kernel holds at once. It is
-// a constant, so the summation order inside a block does not depend on anything else.
-// With 64 rows, gonum's Dgemm keeps the products of K ≤ 64 components on the calling
-// goroutine (it goes parallel from four 64×64 output blocks on, and then still sums every
-// element in a fixed order); 128 and 256 measured no faster (BenchmarkParallelBlock*).
+// a constant, so the summation order inside a block does not depend on anything else
+// (for the parallel kernel the chunking does not change the order at all). With 64 rows,
+// gonum's Dgemv of the deflation kernel stays on the calling goroutine.
 const chunkRows = 64
-
-// parallelBlock adds, over the rows z_f of a block (rows×k, row-major), g(W·z_f)·z_fᵀ to
-// the k×k matrix dst[:k·k] (row-major) and g′(W·z_f) to dst[k·k:k·k+k]. w is W, k×k
-// row-major, and y scratch of at least chunkRows·k values. Per chunk of chunkRows frames
-// it forms Y = Z_c·Wᵀ, applies g in place and adds g(Y)ᵀ·Z_c, both with the BLAS (Dgemm),
-// so the bits depend only on the block and the BLAS implementation.
-func parallelBlock(dst, z []float64, rows, k int, w, y []float64, con contrast) {
-	gz := blas64.General{Rows: k, Cols: k, Stride: k, Data: dst[:k*k]}
-	gp := dst[k*k : k*k+k]
-	wg := blas64.General{Rows: k, Cols: k, Stride: k, Data: w[:k*k]}
-	for lo := 0; lo < rows; lo += chunkRows {
-		r := min(chunkRows, rows-lo)
-		zc := blas64.General{Rows: r, Cols: k, Stride: k, Data: z[lo*k : (lo+r)*k]}
-		yc := blas64.General{Rows: r, Cols: k, Stride: k, Data: y[:r*k]}
-		blas64.Gemm(blas.NoTrans, blas.Trans, 1, zc, wg, 0, yc)
-		con.apply(yc.Data, k, gp)
-		blas64.Gemm(blas.Trans, blas.NoTrans, 1, yc, zc, 1, gz)
-	}
-}
 
 // deflationBlock adds, over the rows z_f of a block, g(wᵀz_f)·z_f to dst[:k] and
 // g′(wᵀz_f) to dst[k], by chunks of chunkRows frames with the BLAS (Dgemv); y is scratch
@@ -113,7 +90,7 @@ func deflationBlock(dst, z []float64, rows, k int, w, y []float64, con contrast)
 		zc := blas64.General{Rows: r, Cols: k, Stride: k, Data: z[lo*k : (lo+r)*k]}
 		yc := blas64.Vector{N: r, Inc: 1, Data: y[:r]}
 		blas64.Gemv(blas.NoTrans, 1, zc, wv, 0, yc)
-		con.apply(yc.Data, 1, dst[k:k+1])
+		con.apply(yc.Data, 1, 1, dst[k:k+1])
 		blas64.Gemv(blas.Trans, 1, zc, yc, 1, gz)
 	}
 }
@@ -128,15 +105,18 @@ type iteration struct {
 	con     contrast
 	workers int
 
-	parts   [][]float64    // one partial per local block, reused by every iteration
-	scratch chan []float64 // one chunkRows·k buffer per worker
+	parts   [][]float64 // one partial per local block, reused by every iteration
+	scratch [][]float64 // one buffer of scratchLen(k) values per worker
+	root    []float64   // the reduced sums, reused by every iteration
 }
 
 // reduce computes a partial of length n for every local block with fn(dst, z, y, rows),
-// dst zeroed and y scratch of chunkRows·k values, and sums the partials of all ranks
-// along the canonical block tree. Every rank returns the same bits; the result is a new
-// slice. Cancellation of ctx on any rank is agreed before the reduction, so every rank
-// returns its error together.
+// dst zeroed and y scratch of scratchLen(k) ≥ chunkRows values, and sums the partials of
+// all ranks along the canonical block tree. Every rank returns the same bits. The result
+// is valid until the next call. Cancellation of ctx on any rank is agreed before the
+// reduction, so every rank returns its error together. The workers take blocks one at a
+// time from a shared counter, each with its own scratch; which worker computes a block
+// does not change its bits.
 // Collective.
 func (it *iteration) reduce(n int, fn func(dst, z, y []float64, rows int)) ([]float64, error) {
 	if err := spmd.Agree(it.c, it.ctx.Err()); err != nil {
@@ -157,20 +137,25 @@ func (it *iteration) reduce(n int, fn func(dst, z, y []float64, rows int)) ([]fl
 		if w <= 0 {
 			w = runtime.GOMAXPROCS(0)
 		}
-		it.scratch = make(chan []float64, w)
-		for range w {
-			it.scratch <- make([]float64, chunkRows*k)
+		it.scratch = make([][]float64, min(w, max(nb, 1)))
+		for i := range it.scratch {
+			it.scratch[i] = make([]float64, scratchLen(k))
 		}
 	}
-	_ = spmd.Parallel(it.workers, nb, func(i int) error {
-		dst := it.parts[i]
-		clear(dst)
-		r := p.BlockRange(p.B0 + i)
-		lo := r.Beg - p.Beg
-		y := <-it.scratch
-		fn(dst, it.z[lo*k:(lo+r.Len())*k], y, r.Len())
-		it.scratch <- y
-		return nil
+	var next atomic.Int64
+	_ = spmd.Parallel(len(it.scratch), len(it.scratch), func(w int) error {
+		y := it.scratch[w]
+		for {
+			i := int(next.Add(1) - 1)
+			if i >= nb {
+				return nil
+			}
+			dst := it.parts[i]
+			clear(dst)
+			r := p.BlockRange(p.B0 + i)
+			lo := r.Beg - p.Beg
+			fn(dst, it.z[lo*k:(lo+r.Len())*k], y, r.Len())
+		}
 	})
 	acc := collective.NewAccumulator[[]float64](collective.SumFloat64{N: n}, p.NBlocks, p.Size, p.Rank)
 	for i, part := range it.parts {
@@ -180,7 +165,8 @@ func (it *iteration) reduce(n int, fn func(dst, z, y []float64, rows int)) ([]fl
 	if err != nil {
 		return nil, err
 	}
-	return append([]float64(nil), root...), nil
+	it.root = append(it.root[:0], root...)
+	return it.root, nil
 }
 
 // parallel runs symmetric FastICA from w0 and returns the unmixing matrix. It sets
@@ -195,10 +181,11 @@ func (it *iteration) parallel(res *Result, w0 *mat.Dense, tol float64, maxIter i
 	}
 	res.Status = IterationLimit
 	w1 := mat.NewDense(k, k, nil)
+	pk := newParKernel(k)
 	for iter := 1; iter <= maxIter; iter++ {
-		wr := w.RawMatrix().Data // k×k, stride k
+		pk.set(w.RawMatrix().Data) // k×k, stride k
 		sums, err := it.reduce(k*k+k, func(dst, z, y []float64, rows int) {
-			parallelBlock(dst, z, rows, k, wr, y, it.con)
+			parallelBlock(dst, z, rows, pk, y, it.con)
 		})
 		if err != nil {
 			return nil, err

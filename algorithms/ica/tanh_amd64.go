@@ -1,0 +1,31 @@
+//go:build amd64 && !purego
+
+package ica
+
+// Must be kept in sync with tanh_generic.go.
+
+// hasAVX2FMA tells whether the CPU and the operating system support AVX2 and FMA.
+var hasAVX2FMA = cpuHasAVX2FMA()
+
+// cpuHasAVX2FMA reports the CPUID bits of AVX, AVX2, FMA and OSXSAVE and the YMM state
+// enabled in XCR0.
+func cpuHasAVX2FMA() bool
+
+// tanhAVX2 replaces y_i by tanh(a·y_i) for i < len(y) &^ 3, four at a time, with the bits
+// of tanhScalar.
+//
+//go:noescape
+func tanhAVX2(y []float64, a float64)
+
+// tanhVector computes the leading values of tanhSlice with vector instructions and
+// returns how many it did.
+func tanhVector(y []float64, a float64) int {
+	if !hasAVX2FMA {
+		return 0
+	}
+	n := len(y) &^ 3
+	if n > 0 {
+		tanhAVX2(y[:n], a)
+	}
+	return n
+}
