@@ -122,80 +122,153 @@ type storedPCA struct {
 	plan       spmd.Plan
 }
 
-// readPCA reads /pca of file on every rank and keeps this rank's rows of the scores (the
-// whole dataset is read; the other rows are dropped). Frames outside the PCA's ROI are the
-// rows of NaN scores. block is --block. It agrees on the outcome.
-// Collective.
+// readPCA reads /pca of file: the explained variances and components on every rank, and
+// this rank's rows of the scores by hyperslab. Frames outside the PCA's ROI are the rows
+// of NaN scores: rank 0 finds them from the first score of every frame and broadcasts the
+// index of the fitted frames. block is --block.
+// Collective. The error is agreed.
 func readPCA(c collective.Comm, file string, block int) (*storedPCA, error) {
 	p := &storedPCA{file: file}
-	bad := func(format string, args ...any) error {
-		return spmd.Inputf("--from=%q: "+format, append([]any{file}, args...)...)
-	}
 	f, err := h5.OpenFile(file)
 	if err != nil {
-		return nil, spmd.WithCode(spmd.ExitInput, fmt.Errorf("--from: %w", err))
+		err = spmd.WithCode(spmd.ExitInput, fmt.Errorf("--from: %w", err))
+	}
+	if err = spmd.Agree(c, err); err != nil {
+		return nil, err
 	}
 	defer f.Close()
-	scores, sdims, err := f.ReadFloat64("/pca/scores")
+	err = p.readMeta(f)
+	if err == nil && c.Rank() == 0 {
+		err = p.findFitted(f)
+	}
+	if err = spmd.Agree(c, err); err != nil {
+		return nil, err
+	}
+	if err := p.shareFitted(c); err != nil {
+		return nil, err
+	}
+	if p.n < 2 {
+		return nil, p.bad("the PCA has %d fitted frames, want at least 2", p.n)
+	}
+	p.plan = spmd.NewPlan(p.n, pcaBlock(p.n, block), c.Size(), c.Rank())
+	return p, spmd.Agree(c, p.readScores(f))
+}
+
+// bad is an input error about the file.
+func (p *storedPCA) bad(format string, args ...any) error {
+	return spmd.Inputf("--from=%q: "+format, append([]any{p.file}, args...)...)
+}
+
+// readMeta reads the explained variances, the components and the shapes.
+func (p *storedPCA) readMeta(f *h5.File) error {
+	sdims, err := f.Dims("/pca/scores")
 	if err != nil {
-		return nil, bad("no PCA in the file (want /pca/scores, /pca/explained_variance and /pca/components, as stemreduce pca writes them): %v", err)
+		return p.bad("no PCA in the file (want /pca/scores, /pca/explained_variance and /pca/components, as stemreduce pca writes them): %v", err)
 	}
 	variance, vdims, err := f.ReadFloat64("/pca/explained_variance")
 	if err != nil {
-		return nil, bad("could not read /pca/explained_variance: %v", err)
+		return p.bad("could not read /pca/explained_variance: %v", err)
 	}
 	comps, cdims, err := f.ReadFloat64("/pca/components")
 	if err != nil {
-		return nil, bad("could not read /pca/components: %v", err)
+		return p.bad("could not read /pca/components: %v", err)
 	}
 	if len(sdims) < 2 || len(vdims) != 1 || len(cdims) < 2 || sdims[len(sdims)-1] != vdims[0] || cdims[0] != vdims[0] {
-		return nil, bad("inconsistent /pca: scores %v, explained_variance %v, components %v", sdims, vdims, cdims)
+		return p.bad("inconsistent /pca: scores %v, explained_variance %v, components %v", sdims, vdims, cdims)
 	}
 	if v, err := f.Attr("/pca", "center"); err == nil {
 		if c, ok := v.(int64); ok && c == 0 {
-			return nil, bad("the PCA was fitted with --no-center; ICA whitens centred scores, fit the PCA without --no-center")
+			return p.bad("the PCA was fitted with --no-center; ICA whitens centred scores, fit the PCA without --no-center")
 		}
 	}
 	p.m = vdims[0]
 	p.nav, p.sig = sdims[:len(sdims)-1], cdims[1:]
 	p.variance, p.components = variance, comps
-	nScan := prod(p.nav)
-	for i := range nScan {
-		if math.IsNaN(scores[i*p.m]) {
-			p.index = []int{}
-			break
+	return nil
+}
+
+// findFitted finds the fitted frames, the rows of scores that are not NaN, from the
+// first score of every frame; p.index stays nil when every frame was fitted.
+func (p *storedPCA) findFitted(f *h5.File) error {
+	start := make([]int, len(p.nav)+1)
+	count := append(append([]int(nil), p.nav...), 1)
+	first, err := f.ReadSlabFloat64(nil, "/pca/scores", start, count)
+	if err != nil {
+		return p.bad("could not read /pca/scores: %v", err)
+	}
+	var fitted []int
+	for i, v := range first {
+		if !math.IsNaN(v) {
+			fitted = append(fitted, i)
 		}
 	}
+	if len(fitted) < len(first) {
+		p.index = fitted
+	}
+	p.n = len(fitted)
+	return nil
+}
+
+// shareFitted broadcasts rank 0's fitted frames.
+// Collective.
+func (p *storedPCA) shareFitted(c collective.Comm) error {
+	head := []int64{int64(p.n), 0}
 	if p.index != nil {
-		for i := range nScan {
-			if !math.IsNaN(scores[i*p.m]) {
-				p.index = append(p.index, i)
-			}
+		head[1] = 1
+	}
+	if err := collective.BcastOf(c, head, 0); err != nil {
+		return err
+	}
+	p.n = int(head[0])
+	if head[1] == 0 {
+		return nil
+	}
+	idx := make([]int64, p.n)
+	if c.Rank() == 0 {
+		for i, f := range p.index {
+			idx[i] = int64(f)
 		}
 	}
-	p.n = nScan
-	if p.index != nil {
-		p.n = len(p.index)
+	if err := collective.BcastOf(c, idx, 0); err != nil {
+		return err
 	}
-	if p.n < 2 {
-		return nil, bad("the PCA has %d fitted frames, want at least 2", p.n)
+	p.index = make([]int, p.n)
+	for i, f := range idx {
+		p.index[i] = int(f)
 	}
-	p.plan = spmd.NewPlan(p.n, pcaBlock(p.n, block), c.Size(), c.Rank())
+	return nil
+}
+
+// readScores reads this rank's rows of the scores: those of the scan positions of the
+// fitted frames [plan.Beg, plan.End), a hyperslab of the positions from the first to the
+// last of them.
+func (p *storedPCA) readScores(f *h5.File) error {
+	if p.plan.NLocal() == 0 {
+		return nil
+	}
+	pos := func(i int) int {
+		if p.index != nil {
+			return p.index[i]
+		}
+		return i
+	}
+	lo, hi := pos(p.plan.Beg), pos(p.plan.End-1)+1
+	rows, err := f.ReadRowsFloat64(nil, "/pca/scores", len(p.nav), lo, hi)
+	if err != nil {
+		return p.bad("could not read /pca/scores: %v", err)
+	}
 	p.scores = make([]float64, 0, p.plan.NLocal()*p.m)
 	for i := p.plan.Beg; i < p.plan.End; i++ {
-		f := i
-		if p.index != nil {
-			f = p.index[i]
-		}
-		row := scores[f*p.m : (f+1)*p.m]
+		fr := pos(i)
+		row := rows[(fr-lo)*p.m : (fr-lo+1)*p.m]
 		for _, v := range row {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, bad("the scores of frame %d hold a NaN or an infinite value", f)
+				return p.bad("the scores of frame %d hold a NaN or an infinite value", fr)
 			}
 		}
 		p.scores = append(p.scores, row...)
 	}
-	return p, nil
+	return nil
 }
 
 // fittedPCA is the PCA fitted in this job as readPCA would read it back from the output:
