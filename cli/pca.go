@@ -27,7 +27,7 @@ import (
 	"github.com/stemreduce/stemreduce/spmd"
 )
 
-const pcaUsage = "pca INPUT -k K [--solver auto|randomized|gram|tsqr] [--power-iters Q] [--oversample P] [--seed S] [--no-center] " +
+const pcaUsage = "pca INPUT -k K [--solver auto|randomized|gram|tsqr] [--power-iters Q] [--oversample P] [--seed S] [--passes 1|auto] [--no-center] " +
 	"[--bin N] [--crop y0:y1,x0:x1] [--transform none|sqrt|log1p] [--normalize none|total|poisson] " +
 	"[--roi y0:y1,x0:x1 | --roi-mask FILE] [--mem-per-rank MB] [--cache auto|off] [--denoise OUT2.h5 [--denoise-space auto|data|preprocessed]] -o OUT.h5"
 
@@ -36,6 +36,7 @@ type PCAOptions struct {
 	K          int
 	Solver     string
 	PowerIters string // "auto" or a count >= 0
+	Passes     string // "auto" or 1
 	Oversample int
 	Seed       uint64
 	NoCenter   bool
@@ -57,6 +58,7 @@ func (o *PCAOptions) AddFlags(f *flag.FlagSet) {
 	f.IntVar(&o.K, "k", 0, "number of principal `components` (required)")
 	f.StringVar(&o.Solver, "solver", "auto", "`solver`: auto (picked from the shape, logged), randomized, gram or tsqr (exact)")
 	f.StringVar(&o.PowerIters, "power-iters", "auto", "power iterations `Q` of the randomized solver (auto: 7 if K < 0.1·min(N, D), else 4)")
+	f.StringVar(&o.Passes, "passes", "auto", "passes over the data: `auto` (the solver's schedule) or 1 (the single-pass sketch of Tropp et al. 2017: every frame read once, less accurate)")
 	f.IntVar(&o.Oversample, "oversample", 10, "extra columns `P` of the randomized sketch")
 	f.Uint64Var(&o.Seed, "seed", 0, "seed `S` of the randomized solver's test matrix")
 	f.BoolVar(&o.NoCenter, "no-center", false, "do not subtract the mean frame (a truncated SVD, like HyperSpy's default)")
@@ -117,7 +119,20 @@ func (o *PCAOptions) check() (pcaConfig, error) {
 			}
 		}
 	}
-	cfg.fit = pca.Settings{K: o.K, Oversample: p, PowerIters: q, Seed: o.Seed, NoCenter: o.NoCenter, Solver: solver}
+	passes := 0 // pca: zero means the solver's schedule
+	switch {
+	case o.Passes == "1":
+		passes = 1
+	case o.Passes != "auto":
+		return cfg, spmd.Usagef("--passes=%q: want auto or 1 (the single-pass sketch), e.g. --passes 1", o.Passes)
+	}
+	if passes == 1 && (solver == pca.Gram || solver == pca.TSQR) {
+		return cfg, spmd.Usagef("--passes 1: applies to --solver randomized (or auto), not --solver %s, which reads the data twice", solver)
+	}
+	if passes == 1 && q > 0 {
+		return cfg, spmd.Usagef("--passes 1 with --power-iters %d: a single pass leaves none for power iterations; use --power-iters 0 (or auto)", q)
+	}
+	cfg.fit = pca.Settings{K: o.K, Oversample: p, PowerIters: q, Seed: o.Seed, NoCenter: o.NoCenter, Solver: solver, Passes: passes}
 
 	if o.Bin < 1 {
 		return cfg, spmd.Usagef("--bin=%d: want a factor >= 1 that divides the detector, e.g. --bin 2", o.Bin)

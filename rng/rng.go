@@ -15,6 +15,7 @@ const (
 	Init          Purpose = 5 // initial values of iterative methods; index = row
 	NegativeDraws Purpose = 6 // negative samples; index = (epoch, edge) packed by the caller
 	LanczosStart  Purpose = 7 // start vector of a distributed Lanczos; index = row
+	CoRangeMatrix Purpose = 8 // co-range test matrix Ψ of a single-pass sketch; index = frame
 )
 
 // Stream is a counter-based random stream. The zero value is a valid stream (key 0, 0).

@@ -66,4 +66,13 @@ func TestFixedValues(t *testing.T) {
 	if x, k, m := s.Normal(), s.Poisson(12), s.Poisson(400); x != -0.627235004214478 || k != 4 || m != 370 {
 		t.Fatalf("Normal, Poisson(12), Poisson(400) = %v, %d, %d", x, k, m)
 	}
+	// The co-range test matrix Ψ of the single-pass PCA: column (frame) 0 of seed 1.
+	s.Reset(1, CoRangeMatrix, 0)
+	if a := s.Uint64(); a != 0x81036034399d2ae6 {
+		t.Fatalf("CoRangeMatrix: first draw %#x", a)
+	}
+	s.Reset(1, CoRangeMatrix, 0)
+	if x, y := s.Normal(), s.Normal(); x != -0.8363552272153126 || y != 0.8382710333802684 {
+		t.Fatalf("CoRangeMatrix: first normals %v, %v", x, y)
+	}
 }

@@ -114,6 +114,59 @@ func CoMomentFrames(data []float32, n, d int, omegaT, y *mat.Dense, scratch []fl
 	return p, -1
 }
 
+// ShiftedFrames returns P = Yᵀ·Xs (m×d) with Xs = X − 1·shiftᵀ for the n×d float32 rows
+// of data (n ≥ 1) and Y = Xs·Ω for Ωᵀ = omegaT (m×d), and the index of the first row
+// holding a NaN or an infinity, or −1 (then P is nil). If y is not nil (n×m) it receives
+// Y. It is CoMomentFrames for a shift known in advance: no moments, and partials about the
+// same shift add up (merge them with SumMerger). The rows are converted and shifted
+// RowChunk at a time through scratch (length ≥ min(n, RowChunk)·d; nil allocates it) in
+// float64, 4·n·d·m floating-point operations, single-threaded with gonum's BLAS. It
+// allocates P (and Y rows of a chunk when y is nil). It panics on mismatched dimensions.
+func ShiftedFrames(data []float32, n, d int, shift []float64, omegaT, y *mat.Dense, scratch []float64) (*mat.Dense, int) {
+	if len(data) != n*d || n < 1 || len(shift) != d {
+		panic(fmt.Sprintf("linalg: ShiftedFrames: %d values and %d shifts for %d×%d frames", len(data), len(shift), n, d))
+	}
+	m, od := omegaT.Dims()
+	if od != d {
+		panic(fmt.Sprintf("linalg: ShiftedFrames: Ωᵀ has %d columns for %d columns of data", od, d))
+	}
+	var yr blas64.General
+	if y == nil {
+		yr = mat.NewDense(min(n, RowChunk), m, nil).RawMatrix()
+	} else if yrr, yc := y.Dims(); yrr != n || yc != m {
+		panic(fmt.Sprintf("linalg: ShiftedFrames: sketch rows are %d×%d, want %d×%d", yrr, yc, n, m))
+	}
+	or := omegaT.RawMatrix()
+	p := mat.NewDense(m, d, nil)
+	pr := p.RawMatrix()
+	scratch = chunkScratch(scratch, n, d)
+	w := pPanel(m)
+	for r0 := 0; r0 < n; r0 += RowChunk {
+		r1 := min(r0+RowChunk, n)
+		xs := blas64.General{Rows: r1 - r0, Cols: d, Stride: d, Data: scratch[:(r1-r0)*d]}
+		if bad := FramesTo(xs.Data, data[r0*d:r1*d], r1-r0, d, shift); bad >= 0 {
+			return nil, r0 + bad
+		}
+		var yc blas64.General
+		if y != nil {
+			yc = rawRows(y.RawMatrix(), r0, r1)
+		} else {
+			yc = rawRows(yr, 0, r1-r0)
+		}
+		beta := 0.0
+		for c := 0; c < d; c += yChunk {
+			e := min(c+yChunk, d)
+			blas64.Gemm(blas.NoTrans, blas.Trans, 1, cols(xs, c, e), cols(or, c, e), beta, yc)
+			beta = 1
+		}
+		for c := 0; c < d; c += w {
+			e := min(c+w, d)
+			blas64.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols(xs, c, e), 1, cols(pr, c, e))
+		}
+	}
+	return p, -1
+}
+
 // chunkScratch returns scratch if it holds a row chunk of d values, or a new buffer.
 func chunkScratch(scratch []float64, n, d int) []float64 {
 	if need := min(n, RowChunk) * d; len(scratch) < need {

@@ -51,6 +51,7 @@
 //	M2 = M2_a + M2_b + w·δ²                    per column
 //	P  = P_a + P_b + w·(Ωᵀδ)·δᵀ                 CoMoment: (Xcᵀ·Xc·Ω)ᵀ, or Xcᵀ·Xc without Ω
 //	R  = R factor of [R_a; R_b; √w·δᵀ]          CenteredR: RᵀR = Xcᵀ·Xc
+//	W  = W_a + W_b + ((n_a/n)·G_b − (n_b/n)·G_a)·δᵀ   CoRange: Ψ·Xc, with G = Ψ·1
 //
 // This is exact algebra, so the data never need the global mean before the pass that
 // computes it, and nothing suffers the cancellation of Σx² − n·mean² on data with a large
@@ -58,12 +59,19 @@
 // little-endian int64 dimensions and float64 values; Decode rejects malformed input
 // with an error.
 //
-// The block kernels (CoMomentFrames, CenteredRFrames, FramesTo) take float32 frames, as
-// spmd passes deliver them, and accumulate in float64. They find the first frame holding a
+// The block kernels (CoMomentFrames, CoRangeFrames, CenteredRFrames, FramesTo) take
+// float32 frames, as spmd passes deliver them, and accumulate in float64. They find the first frame holding a
 // NaN or an infinity for free: the float64 sum of a frame's float32 values is finite
 // exactly when they all are. CoMomentFrames converts and centres RowChunk = 64 frames at a
 // time, so its scratch is 64·D float64 values whatever the block size, and it computes the
 // sketch rows Y = Xc·Ω and the product Yᵀ·Xc while the chunk is in cache.
+//
+// Omega32 has float32 variants of the sketch kernel for the intermediate passes of a
+// subspace iteration: its CoMomentFrames centres in float64 (exact moments) and multiplies
+// the centred frames, rounded to float32, with sgemm; its ProductFrames multiplies the
+// frames as they are, with no copy, and centres the products by rank-one corrections in
+// float64. Both accumulate a block in float32 and return float64 partials, which merge as
+// the float64 ones do.
 //
 // # Determinism
 //
@@ -71,8 +79,8 @@
 // on the number of ranks or goroutines:
 //
 //   - a block's partial is computed on one goroutine, in a fixed order (chunk sizes and
-//     panel widths are constants; the Dgemm panels are narrow enough that gonum's Dgemm
-//     never spawns goroutines);
+//     panel widths are constants; the Dgemm and Sgemm panels are narrow enough that
+//     gonum's Dgemm and Sgemm never spawn goroutines);
 //   - partials are combined along the canonical block tree only (collective.Accumulator);
 //     no sum over rows goes through Allreduce;
 //   - the small dense factorizations (ThinQR, SVD, SingularValues, EigenSym) are run by

@@ -30,14 +30,11 @@ func (m *Moments) setMean(data []float32, n, d int) (bad int) {
 	for i := range n {
 		row := data[i*d : (i+1)*d]
 		mean := mean[:len(row)]
-		var s float64
-		for j, v := range row {
-			x := float64(v)
-			mean[j] += x
-			s += x
-		}
-		if math.IsNaN(s) || math.IsInf(s, 0) {
+		if !finite(row) {
 			return i
+		}
+		for j, v := range row {
+			mean[j] += float64(v)
 		}
 	}
 	inv := 1 / float64(n)
@@ -45,6 +42,26 @@ func (m *Moments) setMean(data []float32, n, d int) (bad int) {
 		mean[j] *= inv
 	}
 	return -1
+}
+
+// finite reports whether every value of row is finite: their float64 sum is finite
+// exactly when they all are (float32 values cannot overflow a float64 sum). Four partial
+// sums keep the additions independent.
+func finite(row []float32) bool {
+	var s0, s1, s2, s3 float64
+	j := 0
+	for ; j+4 <= len(row); j += 4 {
+		r := row[j : j+4 : j+4]
+		s0 += float64(r[0])
+		s1 += float64(r[1])
+		s2 += float64(r[2])
+		s3 += float64(r[3])
+	}
+	for _, v := range row[j:] {
+		s0 += float64(v)
+	}
+	s := (s0 + s1) + (s2 + s3)
+	return !math.IsNaN(s) && !math.IsInf(s, 0)
 }
 
 // centerTo stores the n×d float32 rows of src minus mean in dst and, if m2 is not nil,
@@ -79,22 +96,17 @@ func FramesTo(dst []float64, src []float32, n, d int, shift []float64) (bad int)
 		row := src[i*d : (i+1)*d]
 		out := dst[i*d : (i+1)*d]
 		out = out[:len(row)]
-		var s float64
 		if shift == nil {
 			for j, v := range row {
-				x := float64(v)
-				s += x
-				out[j] = x
+				out[j] = float64(v)
 			}
 		} else {
 			sh := shift[:len(row)]
 			for j, v := range row {
-				x := float64(v)
-				s += x
-				out[j] = x - sh[j]
+				out[j] = float64(v) - sh[j]
 			}
 		}
-		if bad < 0 && (math.IsNaN(s) || math.IsInf(s, 0)) {
+		if bad < 0 && !finite(row) {
 			bad = i
 		}
 	}

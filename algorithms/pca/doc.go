@@ -30,6 +30,22 @@
 // the partials merge with the exact co-moment update; in later passes frames are centred
 // about μ on the fly. No centred copy of X exists.
 //
+// Precision of the passes. The passes 1 … q, whose products only choose the next test
+// matrix, multiply in float32, as scikit-learn does on float32 data (linalg.Omega32: Ω_i
+// rounded to float32, sgemm, block partials returned and merged in float64). Pass 1 centres
+// each block about its mean in float64 (the moments stay exact) and rounds the centred
+// frames to float32; passes 2 … q multiply the frames as they are and centre the products
+// by rank-one corrections (Y = X·Ω − 1·(Ωᵀμ)ᵀ, W = YᵀX − (Yᵀ1)·μᵀ), without converting or
+// copying the frames at all. Their rounding errors, of order √D·ε₃₂ times |X|/spread(X)
+// relative, perturb the subspace the iteration converges to by far less than the
+// accuracy asked of it (the tests measure principal angles of 1e-9 to 5e-7 rad against the
+// exact answer where 1e-3 is allowed). The last pass, whose products are the result (Y,
+// and W for B = R⁻ᵀ·W_qᵀ), stays in float64 as described above, so MaxFusedCond and the
+// accuracy of B are unchanged; it centres the frames about μ as it converts them
+// (linalg.ShiftedFrames). With OpenBLAS a float32 pass takes about a third of the time of
+// a float64 pass (6 ms against 19 ms for a block of 256 frames of 16384 pixels, l = 26,
+// one core); with gonum's pure-Go BLAS they take about the same time.
+//
 // The power iteration orthonormalises W_i (D×l, replicated on every rank) by a Householder
 // QR (linalg.ThinQR) after each product AᵀA·Ω, where scikit-learn normalises (by LU) after
 // each of A·Ω and Aᵀ·(·). Skipping the normalisation between A and Aᵀ is what lets one read
@@ -39,6 +55,40 @@
 //
 // PowerIters defaults to scikit-learn's n_iter='auto' (7 if K < 0.1·min(N, D), else 4) and
 // Oversample to 10. TSQR and the explicit Q are described in package linalg.
+//
+// # Single pass
+//
+// Settings.Passes = 1 runs the single-pass sketch of Tropp, Yurtsever, Udell & Cevher,
+// "Practical sketching algorithms for low-rank matrix approximation", SIAM J. Matrix Anal.
+// Appl. 38(4), 2017 (Algorithm 4 with the truncation of §5), which reads every frame
+// exactly once whatever the data. With the same Ω (D×l) and a Gaussian Ψ (s×N, s = 2l + 1)
+// whose column f is the first s normal values of rng stream (Seed, rng.CoRangeMatrix, f):
+//
+//	pass 1          moments; this rank's rows of Y = A·Ω; W = Ψ·A (s×D) along the block tree
+//	no pass         Y = Q·R (linalg.TSQR); Ψ·Q (s×l) along the block tree (Ψ regenerated)
+//	no pass         X̂ = (Ψ·Q)⁺·W, by a Householder QR of Ψ·Q, on every rank
+//	no pass         X̂ = U·S·Vᵀ; components = Vᵀ[:K], scores = Q·U[:, :K]·S[:K]
+//
+// The centring stays implicit: every block's rows of Y and its W are taken about the block
+// mean; the rows are moved to μ after the pass (by (mean_b − μ)ᵀ·Ω, as for q = 0 above), and
+// W partials merge with the exact update W = W_a + W_b + ((n_a/n)·Ψ_b·1 − (n_b/n)·Ψ_a·1)·δᵀ
+// (linalg.CoRangeMerger); with NoCenter, W = Ψ·Xc + (Ψ·1)·μᵀ. A block costs 2·B·D·(l + s)
+// flops, 1.5 times the 4·B·D·l of a fused pass of the randomized solver.
+//
+// Accuracy (Tropp et al., Theorem 4.3, real field): Â = Q·X̂ satisfies
+//
+//	E‖A − Â‖²_F ≤ (s − 1)/(s − l − 1) · min_{ϱ < l−1} (l − 1)/(l − ϱ − 1) · τ²_{ϱ+1}(A)
+//
+// with τ²_j = Σ_{i ≥ j} σ_i², and the rank-K result E‖A − ⟦Â⟧_K‖_F ≤ τ_{K+1}(A) + 2·√(that)
+// (Theorem 5.1). The second factor is the bound of Halko et al. for ‖A − QQᵀA‖²_F, which
+// the randomized solver with q = 0 attains; the least-squares step adds, in expectation,
+// l/(s − l − 1) = 1 times that error for s = 2l + 1 (TestSinglePassExpectedError checks all
+// three). The error is thus first order in the tail of the spectrum: the sketch is accurate
+// when the data are nearly of rank < l, and poor on noisy data whose noise carries a large
+// share of the variance, where its singular values are biased upwards (the explained
+// variance ratios can sum to more than 1) and the trailing components are noise. See
+// docs/pca.md for measured figures and the comparison with PowerIters < 0, which also reads
+// the data once when the sketch is well conditioned.
 //
 // Gram is exact: one pass reduces the D×D co-moment matrix Xcᵀ·Xc along the block tree
 // (per block a symmetric rank update, merged with the co-moment update), every rank
@@ -71,8 +121,9 @@
 // # Determinism
 //
 // Every sum over frames goes through the canonical block tree (collective.Accumulator):
-// moments, co-moments, sketch products, R factors and Qᵀ·A. Ω's entry (j, c) is the c-th
-// normal value of rng stream (Seed, rng.TestMatrix, j). The dense factorizations of
+// moments, co-moments, sketch products, R factors and Qᵀ·A (and W = Ψ·A and Ψ·Q of the
+// single pass). Ω's entry (j, c) is the c-th normal value of rng stream (Seed,
+// rng.TestMatrix, j), Ψ's entry (c, f) that of stream (Seed, rng.CoRangeMatrix, f). The dense factorizations of
 // replicated data (orthonormalisation of W, SVD of R and B, eigendecomposition of the
 // covariance) run on every rank on the same bits. Per-frame outputs (sketch rows, Q,
 // scores) are computed block by block from the frame and replicated data only. A block's
@@ -84,9 +135,11 @@
 // # Errors
 //
 // Fit returns, on every rank and without hanging any: ErrComponents (exit code 2) for K
-// outside [1, min(N, D)], checked before any communication; *NonFiniteError (exit code 3)
-// naming the first frame that holds a NaN or an infinity; ErrConstant (exit code 3) when
-// the total variance is zero; read and cancellation errors agreed by spmd.Agree; and
+// outside [1, min(N, D)], ErrSolver and ErrPasses (exit code 2) for an unknown solver or a
+// Passes setting it cannot honour (a value other than 0 or 1; 1 with an exact solver or
+// with power iterations), all checked before any communication; *NonFiniteError (exit
+// code 3) naming the first frame that holds a NaN or an infinity; ErrConstant (exit code 3)
+// when the total variance is zero; read and cancellation errors agreed by spmd.Agree; and
 // linalg.ErrNoConvergence if a dense factorization fails.
 //
 // # Memory per rank
@@ -94,12 +147,16 @@
 // Besides spmd's two tile buffers, and with w = Env.Workers:
 //
 //   - Randomized: Y, the TSQR reflectors and Q, three nLocal×l float64 arrays; Ω and W,
-//     l×D each; per block in flight and per pending tree node, an l×D partial (at most
-//     w + ⌈log₂ blocks⌉ + 1 of them); per worker 64·D float64 of scratch. For D = 16384,
+//     l×D each (and Ω in float32); per block in flight and per pending tree node, an l×D
+//     partial (at most w + ⌈log₂ blocks⌉ + 1 of them); per worker 64·D float64 of scratch,
+//     and (64 + l)·D + 64·l float32 for the float32 passes. For D = 16384,
 //     l = 26 a partial is 3.4 MB; for nLocal = 65536 the sketch arrays take 41 MB.
 //   - Gram: D×D float64 per partial, up to w + ⌈log₂ blocks⌉ + 1 of them, plus the
 //     eigendecomposition's D×D: 8·D² bytes each (32 MiB for D = 2048, 512 MiB for 8192).
 //   - TSQR: an R of at most D×D per partial, the (2D + 1)×D stacked matrix of a merge, and
 //     a float64 copy of a block (B·D) per worker.
+//   - Single pass: Y, the TSQR reflectors and Q, three nLocal×l float64 arrays; Ω, l×D;
+//     per block in flight and per pending tree node an s×D partial, s = 2l + 1 (7 MB for
+//     D = 16384, l = 26); per worker 64·D float64 of scratch.
 //   - Scores: nLocal×K float64.
 package pca

@@ -59,13 +59,22 @@ func TestErrors(t *testing.T) {
 		{name: "constant", data: constant, k: 2, is: pca.ErrConstant, frame: -1, code: spmd.ExitInput},
 	}
 	for _, tc := range tests {
-		solvers := []pca.Solver{pca.Randomized, pca.Gram, pca.TSQR}
-		if tc.solver != 0 {
-			solvers = []pca.Solver{tc.solver}
+		type variant struct {
+			name string
+			s    pca.Settings
 		}
-		for _, solver := range solvers {
-			t.Run(fmt.Sprintf("%s/%v", tc.name, solver), func(t *testing.T) {
-				res, errs := runErr(p, tc.data, n, d, 4, pca.Settings{K: tc.k, Solver: solver})
+		var variants []variant
+		if tc.solver != 0 {
+			variants = []variant{{tc.solver.String(), pca.Settings{K: tc.k, Solver: tc.solver}}}
+		} else {
+			for _, solver := range []pca.Solver{pca.Randomized, pca.Gram, pca.TSQR} {
+				variants = append(variants, variant{solver.String(), pca.Settings{K: tc.k, Solver: solver}})
+			}
+			variants = append(variants, variant{"single-pass", pca.Settings{K: tc.k, Passes: 1}})
+		}
+		for _, v := range variants {
+			t.Run(fmt.Sprintf("%s/%v", tc.name, v.name), func(t *testing.T) {
+				res, errs := runErr(p, tc.data, n, d, 4, v.s)
 				for r, err := range errs {
 					if err == nil {
 						t.Fatalf("rank %d: no error, result %+v", r, res[r])

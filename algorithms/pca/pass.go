@@ -39,6 +39,7 @@ type fitter struct {
 	src    spmd.Source
 	passes int
 	pool   sync.Pool // *[]float64 scratch of linalg.RowChunk frames
+	pool32 sync.Pool // *[]float32 scratch of the float32 kernels (linalg.Scratch32)
 }
 
 func (f *fitter) workers() int {
@@ -57,6 +58,16 @@ func (f *fitter) scratch() []float64 {
 }
 
 func (f *fitter) release(s []float64) { f.pool.Put(&s) }
+
+// scratch32 returns a float32 buffer of at least n values from the pool.
+func (f *fitter) scratch32(n int) []float32 {
+	if v, ok := f.pool32.Get().(*[]float32); ok && len(*v) >= n {
+		return *v
+	}
+	return make([]float32, n)
+}
+
+func (f *fitter) release32(s []float32) { f.pool32.Put(&s) }
 
 // chunks calls fn for the frames of block b linalg.RowChunk at a time, converted to
 // float64 minus shift (nil: none) in x, with r0 the first frame's index in the block. It
@@ -214,6 +225,63 @@ func (f *fitter) sketchPass(name string, omegaT, y *mat.Dense, shift []float64) 
 		addRow(y.Slice(r.Beg-f.plan.Beg, r.End-f.plan.Beg, 0, m).(*mat.Dense), t)
 	}
 	return part, nil
+}
+
+// shiftedPass is a float64 pass after the first, with the shift known: it returns
+// (Aᵀ·A·Ω)ᵀ (m×D) with A = X − 1·shiftᵀ and Ωᵀ = omegaT (m×D), and stores this rank's
+// rows A·Ω in y (nLocal×m; nil on a rank without frames), block by block
+// (linalg.ShiftedFrames), the block products summed along the block tree.
+// Collective.
+func (f *fitter) shiftedPass(name string, omegaT, y *mat.Dense, shift []float64) (*mat.Dense, error) {
+	return reduce(f, name, linalg.SumMerger{}, func(b spmd.Block) (*mat.Dense, error) {
+		x := f.scratch()
+		defer f.release(x)
+		var yb *mat.Dense
+		if y != nil {
+			yb = f.localRows(y, b)
+		}
+		p, bad := linalg.ShiftedFrames(b.Data, b.Frames.Len(), f.d, shift, omegaT, yb, x)
+		if bad >= 0 {
+			return nil, badFrame{b.Frames.Beg + bad}
+		}
+		return p, nil
+	})
+}
+
+// sketchPass32 is an intermediate first pass: the CoMoment of all frames with Ωᵀ = o.T,
+// whose P is (Xcᵀ·Xc·Ω)ᵀ, each block centred about its own mean and multiplied in float32
+// (linalg.Omega32), the partials merged in float64.
+// Collective.
+func (f *fitter) sketchPass32(name string, o linalg.Omega32) (*linalg.CoMoment, error) {
+	m, _ := o.T.Dims()
+	return reduce(f, name, linalg.CoMomentMerger{OmegaT: o.T}, func(b spmd.Block) (*linalg.CoMoment, error) {
+		x := f.scratch32(linalg.Scratch32(m, f.d))
+		defer f.release32(x)
+		p, bad := o.CoMomentFrames(b.Data, b.Frames.Len(), f.d, x)
+		if bad >= 0 {
+			return nil, badFrame{b.Frames.Beg + bad}
+		}
+		return p, nil
+	})
+}
+
+// powerPass32 is an intermediate pass of the power iteration after the first: it returns
+// (Aᵀ·A·Ω)ᵀ (m×D) with A = X − 1·shiftᵀ and Ωᵀ = o.T, the products of every block's frames
+// computed in float32 and centred by rank-one corrections in float64
+// (linalg.Omega32.ProductFrames), the block products summed in float64 along the block
+// tree.
+// Collective.
+func (f *fitter) powerPass32(name string, o linalg.Omega32, shift []float64) (*mat.Dense, error) {
+	m, _ := o.T.Dims()
+	return reduce(f, name, linalg.SumMerger{}, func(b spmd.Block) (*mat.Dense, error) {
+		x := f.scratch32(linalg.Scratch32(m, f.d))
+		defer f.release32(x)
+		p, bad := o.ProductFrames(b.Data, b.Frames.Len(), f.d, shift, x)
+		if bad >= 0 {
+			return nil, badFrame{b.Frames.Beg + bad}
+		}
+		return p, nil
+	})
 }
 
 // addRow adds t to every row of a.

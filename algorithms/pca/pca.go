@@ -73,6 +73,13 @@ type Settings struct {
 	// when N < D and D > 1000 (its R is N×D where Gram's covariance is D×D), Gram
 	// otherwise; else Randomized.
 	Solver Solver
+	// Passes is the number of passes over the data the fit may make. Zero means the
+	// solver's own schedule (see the package documentation). 1 asks for the single-pass
+	// sketch of Tropp, Yurtsever, Udell & Cevher (2017): every frame is read exactly once,
+	// at some cost in accuracy (see the package documentation). It needs Solver Auto
+	// (which then means Randomized) or Randomized, and PowerIters zero or negative; other
+	// values, and other combinations, make Fit return ErrPasses.
+	Passes int
 }
 
 // MaxFusedCond is the largest condition number of the sketch Y = Xc·Ω_q for which the
@@ -123,22 +130,28 @@ type Result struct {
 	Sketch     int     // columns of the sketch, l = min(K + p, N, D)
 	SketchCond float64 // condition number of the sketch Y = Xc·Ω_q (its R factor)
 	ExtraPass  bool    // B = Qᵀ·Xc took its own pass because SketchCond > MaxFusedCond
+	// CoSketch is the number of rows s = 2l + 1 of the co-range sketch W = Ψ·Xc of the
+	// single-pass solver (Settings.Passes = 1); zero otherwise.
+	CoSketch int
 }
 
-// Errors returned by Fit. They carry stemreduce exit codes (spmd.Code): ErrComponents 2,
-// ErrConstant and *NonFiniteError 3.
+// Errors returned by Fit. They carry stemreduce exit codes (spmd.Code): ErrComponents,
+// ErrSolver and ErrPasses 2, ErrConstant and *NonFiniteError 3.
 var (
 	ErrComponents = errors.New("pca: number of components out of range")
 	ErrConstant   = errors.New("pca: the data are constant (total variance 0)")
 	ErrSolver     = errors.New("pca: unknown solver")
+	ErrPasses     = errors.New("pca: unsupported number of passes")
 )
 
 // Fit computes the first s.K principal components of the N = plan.N frames of d pixels of
 // src, of which this rank reads the frames of plan. It returns an error, on every rank,
-// if K is out of [1, min(N, D)], if a frame holds a NaN or an infinity (*NonFiniteError,
-// naming the first such frame), if the data are constant (ErrConstant), if a read fails or
-// ctx is cancelled (agreed with spmd.Agree), or if a dense factorization fails to converge
-// (linalg.ErrNoConvergence). env may be nil.
+// if K is out of [1, min(N, D)] (ErrComponents), if the solver or the passes are not
+// supported (ErrSolver, ErrPasses; these three are checked before any communication), if
+// a frame holds a NaN or an infinity (*NonFiniteError, naming the first such frame), if
+// the data are constant (ErrConstant), if a read fails or ctx is cancelled (agreed with
+// spmd.Agree), or if a dense factorization fails to converge (linalg.ErrNoConvergence).
+// env may be nil.
 // Collective: every rank of c must call it with the same plan layout, d and settings.
 func Fit(ctx context.Context, c collective.Comm, env *spmd.Env, plan spmd.Plan, d int, src spmd.Source, s Settings) (*Result, error) {
 	n := plan.N
@@ -153,15 +166,28 @@ func Fit(ctx context.Context, c collective.Comm, env *spmd.Env, plan spmd.Plan, 
 	default:
 		return nil, spmd.WithCode(spmd.ExitUsage, fmt.Errorf("%w: %v", ErrSolver, solver))
 	}
+	switch {
+	case s.Passes == 0:
+	case s.Passes != 1:
+		return nil, spmd.WithCode(spmd.ExitUsage, fmt.Errorf("%w: %d, want 1 (the single-pass sketch) or 0 (the solver's schedule)", ErrPasses, s.Passes))
+	case s.Solver != Auto && s.Solver != Randomized:
+		return nil, spmd.WithCode(spmd.ExitUsage, fmt.Errorf("%w: 1 pass needs the randomized solver, not %v (it reads the data twice)", ErrPasses, s.Solver))
+	case s.PowerIters > 0:
+		return nil, spmd.WithCode(spmd.ExitUsage, fmt.Errorf("%w: 1 pass leaves no pass for %d power iterations", ErrPasses, s.PowerIters))
+	default:
+		solver = Randomized
+	}
 	f := &fitter{ctx: ctx, c: c, env: env, plan: plan, d: d, src: src}
 	res := &Result{Solver: solver, N: n, D: d, K: s.K}
 	var err error
-	switch solver {
-	case Randomized:
+	switch {
+	case s.Passes == 1:
+		err = f.singlePass(res, s)
+	case solver == Randomized:
 		err = f.randomized(res, s)
-	case Gram:
+	case solver == Gram:
 		err = f.gram(res, s)
-	case TSQR:
+	case solver == TSQR:
 		err = f.tsqr(res, s)
 	}
 	res.Passes = f.passes

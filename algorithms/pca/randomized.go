@@ -64,9 +64,12 @@ func sketchSize(s Settings, n, d int) (l, q int) {
 //	no pass:       B = U_B·S·Vᵀ,  components = Vᵀ[:K],  scores = Q·U_B[:, :K]·S[:K]
 //
 // so q + 1 passes, or q + 2. W_i = Σ_blocks A_bᵀ·(A_b·Ω_i) reads each block once for both
-// products. For q = 0, the rows of pass 1 are centred after the pass, once μ is known.
+// products. The passes before the last multiply in float32 (sketchPass32, powerPass32);
+// the last one, whose products are the result, in float64 about the known shift
+// (shiftedPass). For q = 0, pass 1 is the last: float64, its rows centred after the pass,
+// once μ is known.
 func (f *fitter) randomized(res *Result, s Settings) error {
-	n, d, k := f.plan.N, f.d, s.K
+	n, d := f.plan.N, f.d
 	l, q := sketchSize(s, n, d)
 	res.Sketch, res.Iter = l, q
 	nLocal := f.plan.NLocal()
@@ -82,10 +85,17 @@ func (f *fitter) randomized(res *Result, s Settings) error {
 	}
 	omegaT := mat.DenseCopyOf(Omega(s.Seed, d, l).T())
 	var y *mat.Dense
+	var part *linalg.CoMoment
+	var err error
 	if q == 0 {
 		y = newY()
+		part, err = f.sketchPass("pca sketch 1", omegaT, y, shift)
+	} else {
+		// An intermediate pass: products in float32, with Ω rounded to float32.
+		o := linalg.NewOmega32(omegaT)
+		omegaT = o.T
+		part, err = f.sketchPass32("pca sketch 1", o)
 	}
-	part, err := f.sketchPass("pca sketch 1", omegaT, y, shift)
 	if err != nil {
 		return err
 	}
@@ -96,14 +106,19 @@ func (f *fitter) randomized(res *Result, s Settings) error {
 	for i := 1; i <= q; i++ {
 		var omega mat.Dense
 		linalg.ThinQR(&omega, nil, w.T())
-		omegaT = mat.DenseCopyOf(omega.T())
-		if i == q {
-			y = newY()
+		name := fmt.Sprintf("pca sketch %d", i+1)
+		if i < q {
+			if w, err = f.powerPass32(name, linalg.NewOmega32(omega.T()), shift); err != nil {
+				return err
+			}
+			continue
 		}
-		if part, err = f.sketchPass(fmt.Sprintf("pca sketch %d", i+1), omegaT, y, shift); err != nil {
+		// The last pass, in float64: its products are the result.
+		omegaT = mat.DenseCopyOf(omega.T())
+		y = newY()
+		if w, err = f.shiftedPass(name, omegaT, y, shift); err != nil {
 			return err
 		}
-		w = product(part, omegaT, s.NoCenter)
 	}
 
 	// Orthonormal basis of the range of Y, and B = Qᵀ·A.
@@ -137,6 +152,17 @@ func (f *fitter) randomized(res *Result, s Settings) error {
 		}
 	}
 
+	return f.finishSketch(res, &qm, b)
+}
+
+// finishSketch completes a sketch solver from this rank's rows of the orthonormal basis q
+// (nLocal×l; empty on a rank without frames) and the small matrix b (l×D) with A ≈ q·b:
+// b = U·S·Vᵀ on every rank, components = Vᵀ[:K] and the variances from S, and the scores
+// Q·U[:, :K]·S[:K], block by block so that a row's bits do not depend on the rows around
+// it.
+func (f *fitter) finishSketch(res *Result, q, b *mat.Dense) error {
+	k, d, nLocal := res.K, f.d, f.plan.NLocal()
+	l, _ := b.Dims()
 	u, sv, vt, err := linalg.SVD(b)
 	if err != nil {
 		return err
@@ -144,9 +170,6 @@ func (f *fitter) randomized(res *Result, s Settings) error {
 	linalg.FlipSigns(u, vt, k)
 	res.Components = mat.DenseCopyOf(vt.Slice(0, k, 0, d))
 	res.finish(sv)
-
-	// Scores Q·U_k·S_k, block by block so that a row's bits do not depend on the rows
-	// around it.
 	if nLocal == 0 {
 		res.Scores = &mat.Dense{}
 		return nil
@@ -161,7 +184,7 @@ func (f *fitter) randomized(res *Result, s Settings) error {
 	return spmd.Parallel(f.workers(), f.plan.B1-f.plan.B0, func(i int) error {
 		rg := f.plan.BlockRange(f.plan.B0 + i)
 		lo, hi := rg.Beg-f.plan.Beg, rg.End-f.plan.Beg
-		qb := qm.Slice(lo, hi, 0, l).(*mat.Dense)
+		qb := q.Slice(lo, hi, 0, l).(*mat.Dense)
 		sb := res.Scores.Slice(lo, hi, 0, k).(*mat.Dense)
 		blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, qb.RawMatrix(), us.RawMatrix(), 0, sb.RawMatrix())
 		return nil

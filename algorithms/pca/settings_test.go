@@ -53,6 +53,21 @@ func TestSketchSize(t *testing.T) {
 	}
 }
 
+func TestPsi(t *testing.T) {
+	// Rows depend on (seed, frame) only: a range inside another gives the same rows, a
+	// wider sketch keeps the first columns, and another seed changes everything.
+	a, b, c := pca.Psi(3, 10, 20, 5), pca.Psi(3, 0, 40, 9), pca.Psi(4, 10, 20, 5)
+	if !mat.Equal(a, b.Slice(10, 20, 0, 5)) {
+		t.Error("Ψ depends on the range or its width")
+	}
+	if mat.Equal(a, c) {
+		t.Error("Ψ does not depend on the seed")
+	}
+	if mat.Equal(a, pca.Omega(3, 20, 5).Slice(10, 20, 0, 5)) {
+		t.Error("Ψ is Ω")
+	}
+}
+
 func TestOmega(t *testing.T) {
 	// Entries depend on (seed, row) only: a wider sketch keeps the first columns, a taller
 	// one the first rows, and another seed changes everything.
@@ -113,8 +128,12 @@ func TestWorkersDoNotChangeBits(t *testing.T) {
 	// included.
 	const n, d = 300, 24
 	data := lowRank(n, d, 5, 0.7, 0.5, 4)
-	for _, solver := range []pca.Solver{pca.Randomized, pca.Gram, pca.TSQR} {
-		s := pca.Settings{K: 3, Solver: solver}
+	for _, s := range []pca.Settings{
+		{K: 3, Solver: pca.Randomized},
+		{K: 3, Solver: pca.Gram},
+		{K: 3, Solver: pca.TSQR},
+		{K: 3, Solver: pca.Randomized, Passes: 1},
+	} {
 		a, errA := runWorkers(2, 1, memSource{data, d}, n, d, 7, s)
 		b, errB := runWorkers(2, 5, memSource{data, d}, n, d, 7, s)
 		if errA[0] != nil || errB[0] != nil {
@@ -122,7 +141,7 @@ func TestWorkersDoNotChangeBits(t *testing.T) {
 		}
 		for r := range a {
 			if !sameBits(a[r], b[r]) || !denseBits(a[r].Scores, b[r].Scores) {
-				t.Errorf("%v: rank %d differs between 1 and 5 workers", solver, r)
+				t.Errorf("%v (passes %d): rank %d differs between 1 and 5 workers", s.Solver, s.Passes, r)
 			}
 		}
 	}

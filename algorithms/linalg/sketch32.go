@@ -1,0 +1,203 @@
+package linalg
+
+import (
+	"fmt"
+	"math"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/mat"
+)
+
+// Omega32 is a test matrix Ωᵀ (m×D) whose entries are float32 numbers, for the block
+// kernels that multiply in single precision: T holds them as float64 (for the merges and
+// corrections, which then use exactly the matrix the products used) and t32 as float32.
+//
+// The kernels of Omega32 centre the frames in float32 and compute the products with sgemm
+// (blas32), the way scikit-learn's randomized PCA computes on float32 data, accumulate a
+// block's products in float32 and return them in float64; block partials are then
+// combined in float64 along the block tree. A product has a relative error of a few
+// float32 ulps times √(terms) (about 1e-6 for D = 16384), against about 1e-15 for the
+// float64 kernels; they serve the intermediate passes of a subspace iteration, whose
+// outcome only fixes the next test matrix (the last pass, which fixes the result, runs in
+// float64).
+type Omega32 struct {
+	T   *mat.Dense // m×D: the entries, float32 values held as float64
+	t32 blas32.General
+}
+
+// NewOmega32 rounds the entries of omegaT (m×D) to float32. It allocates the two copies.
+func NewOmega32(omegaT mat.Matrix) Omega32 {
+	m, d := omegaT.Dims()
+	o := Omega32{T: mat.NewDense(m, d, nil), t32: blas32.General{Rows: m, Cols: d, Stride: d, Data: make([]float32, m*d)}}
+	for i := range m {
+		row := o.T.RawRowView(i)
+		for j := range d {
+			v := float32(omegaT.At(i, j))
+			o.t32.Data[i*d+j] = v
+			row[j] = float64(v)
+		}
+	}
+	return o
+}
+
+// Scratch32 returns the length of the float32 scratch the kernels of an m×d Omega32 need:
+// a chunk of RowChunk centred frames, its sketch rows and a block's product.
+func Scratch32(m, d int) int { return RowChunk*d + RowChunk*m + m*d }
+
+// CoMomentFrames returns the CoMoment of the n×d float32 rows of data (n ≥ 1) for Ωᵀ = o.T,
+// as CoMomentFrames does, and the index of the first row holding a NaN or an infinity, or
+// −1 (then the CoMoment is nil). The mean and M2 are computed in float64 as there; the
+// rows are centred about the block mean in float64 and rounded to float32, and
+// P = (Xc·Ω)ᵀ·Xc is computed with float32 products. scratch must hold Scratch32(m, d)
+// values or be nil (then it is allocated). Merge the result with CoMomentMerger{OmegaT:
+// o.T}. It allocates P, the mean and M2.
+func (o Omega32) CoMomentFrames(data []float32, n, d int, scratch []float32) (*CoMoment, int) {
+	if len(data) != n*d || n < 1 || o.t32.Cols != d {
+		panic(fmt.Sprintf("linalg: Omega32.CoMomentFrames: %d values for %d×%d frames, Ωᵀ of %d columns", len(data), n, d, o.t32.Cols))
+	}
+	p := &CoMoment{}
+	if bad := p.setMean(data, n, d); bad >= 0 {
+		return nil, bad
+	}
+	p.P = o.products(data, n, d, scratch, func(dst []float32, src []float32, rows int) {
+		for i := range rows {
+			row := src[i*d : (i+1)*d]
+			out := dst[i*d : (i+1)*d]
+			out, mean, m2 := out[:len(row)], p.Mean[:len(row)], p.M2[:len(row)]
+			for j, v := range row {
+				c := float64(v) - mean[j]
+				out[j] = float32(c)
+				m2[j] += c * c
+			}
+		}
+	})
+	return p, -1
+}
+
+// ProductFrames returns P = (Xc·Ω)ᵀ·Xc (m×d) for the n×d float32 rows of data (n ≥ 1)
+// centred about shift (d values), Xc = X − 1·shiftᵀ, and the index of the first row whose
+// sketch row is not finite, or −1 (then P is nil). It never copies the frames: with
+// c = Ωᵀ·shift,
+//
+//	Y = X·Ω − 1·cᵀ,   P = Yᵀ·X − (Yᵀ·1)·shiftᵀ
+//
+// where X·Ω and Yᵀ·X are float32 products of the frames as they are (sgemm) and the
+// corrections are made in float64. The rounding errors of the float32 products are then
+// relative to the magnitude of the frames rather than to their spread about shift, larger
+// than those of centred products by the ratio of the two (|shift|/σ, about 1 to 10 for
+// detector counts), which an intermediate pass of a subspace iteration tolerates. A NaN or
+// an infinity in a frame makes its sketch row non-finite (unless the rows of Ω of those
+// pixels are exactly zero). Partials about the same shift add up: merge them with
+// SumMerger. scratch must hold Scratch32(m, d) values or be nil. It allocates P.
+func (o Omega32) ProductFrames(data []float32, n, d int, shift []float64, scratch []float32) (*mat.Dense, int) {
+	if len(data) != n*d || n < 1 || o.t32.Cols != d || len(shift) != d {
+		panic(fmt.Sprintf("linalg: Omega32.ProductFrames: %d values for %d×%d frames, Ωᵀ of %d columns, %d shifts", len(data), n, d, o.t32.Cols, len(shift)))
+	}
+	m := o.t32.Rows
+	if len(scratch) < Scratch32(m, d) {
+		scratch = make([]float32, Scratch32(m, d))
+	}
+	c := make([]float64, m)
+	for i := range m {
+		row := o.T.RawRowView(i)
+		var t float64
+		for j, v := range shift {
+			t += row[j] * v
+		}
+		c[i] = t
+	}
+	ys := scratch[RowChunk*d : RowChunk*d+RowChunk*m]
+	ps := blas32.General{Rows: m, Cols: d, Stride: d, Data: scratch[RowChunk*d+RowChunk*m : RowChunk*d+RowChunk*m+m*d]}
+	sum := make([]float64, m) // Yᵀ·1
+	w := pPanel(m)
+	for r0 := 0; r0 < n; r0 += RowChunk {
+		r1 := min(r0+RowChunk, n)
+		rows := r1 - r0
+		x := blas32.General{Rows: rows, Cols: d, Stride: d, Data: data[r0*d : r1*d]}
+		yc := blas32.General{Rows: rows, Cols: m, Stride: m, Data: ys[:rows*m]}
+		beta := float32(0)
+		for c := 0; c < d; c += yChunk {
+			e := min(c+yChunk, d)
+			blas32.Gemm(blas.NoTrans, blas.Trans, 1, cols32(x, c, e), cols32(o.t32, c, e), beta, yc)
+			beta = 1
+		}
+		for i := range rows {
+			row := yc.Data[i*m : (i+1)*m]
+			for k, v := range row {
+				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+					return nil, r0 + i
+				}
+				t := float32(float64(v) - c[k])
+				row[k] = t
+				sum[k] += float64(t)
+			}
+		}
+		beta = 1
+		if r0 == 0 {
+			beta = 0
+		}
+		for c := 0; c < d; c += w {
+			e := min(c+w, d)
+			blas32.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols32(x, c, e), beta, cols32(ps, c, e))
+		}
+	}
+	p := mat.NewDense(m, d, nil)
+	raw := p.RawMatrix()
+	for i := range m {
+		src := ps.Data[i*d : (i+1)*d]
+		dst := raw.Data[i*d : (i+1)*d]
+		dst, sh := dst[:len(src)], shift[:len(src)]
+		s := sum[i]
+		for j, v := range src {
+			dst[j] = float64(v) - s*sh[j]
+		}
+	}
+	return p, -1
+}
+
+// products runs the chunks of a block: center stores rows centred in float32 in dst, and
+// the chunk's sketch rows Y = Xc·Ω and the product Yᵀ·Xc are computed while the chunk is
+// in cache; the product is accumulated over the block in float32 and returned in float64.
+func (o Omega32) products(data []float32, n, d int, scratch []float32, center func(dst, src []float32, rows int)) *mat.Dense {
+	m := o.t32.Rows
+	if len(scratch) < Scratch32(m, d) {
+		scratch = make([]float32, Scratch32(m, d))
+	}
+	xs := scratch[:RowChunk*d]
+	ys := scratch[RowChunk*d : RowChunk*d+RowChunk*m]
+	ps := blas32.General{Rows: m, Cols: d, Stride: d, Data: scratch[RowChunk*d+RowChunk*m : RowChunk*d+RowChunk*m+m*d]}
+	w := pPanel(m)
+	for r0 := 0; r0 < n; r0 += RowChunk {
+		r1 := min(r0+RowChunk, n)
+		rows := r1 - r0
+		center(xs, data[r0*d:r1*d], rows)
+		xc := blas32.General{Rows: rows, Cols: d, Stride: d, Data: xs[:rows*d]}
+		yc := blas32.General{Rows: rows, Cols: m, Stride: m, Data: ys[:rows*m]}
+		beta := float32(0)
+		for c := 0; c < d; c += yChunk {
+			e := min(c+yChunk, d)
+			blas32.Gemm(blas.NoTrans, blas.Trans, 1, cols32(xc, c, e), cols32(o.t32, c, e), beta, yc)
+			beta = 1
+		}
+		beta = 1
+		if r0 == 0 {
+			beta = 0
+		}
+		for c := 0; c < d; c += w {
+			e := min(c+w, d)
+			blas32.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols32(xc, c, e), beta, cols32(ps, c, e))
+		}
+	}
+	p := mat.NewDense(m, d, nil)
+	raw := p.RawMatrix()
+	for i, v := range ps.Data {
+		raw.Data[i] = float64(v)
+	}
+	return p
+}
+
+// cols32 is a view of columns [c, e) of a (a.Rows ≥ 1).
+func cols32(a blas32.General, c, e int) blas32.General {
+	return blas32.General{Rows: a.Rows, Cols: e - c, Stride: a.Stride, Data: a.Data[c : (a.Rows-1)*a.Stride+e]}
+}
