@@ -59,6 +59,7 @@ func TestPCABitwiseAcrossRanks(t *testing.T) {
 	}{
 		{"randomized", []string{"--solver", "randomized", "-k", "4", "--seed", "3"}},
 		{"tsqr", []string{"--solver", "tsqr", "-k", "5"}},
+		{"single pass", []string{"--passes", "1", "-k", "4", "--seed", "2"}},
 		{"preprocessed", []string{"--solver", "randomized", "-k", "3", "--power-iters", "2", "--roi", "1:19,2:17", "--crop", "0:12,2:10", "--bin", "2", "--transform", "sqrt", "--normalize", "poisson"}},
 	}
 	runs := []struct {
@@ -91,6 +92,9 @@ func TestPCABitwiseAcrossRanks(t *testing.T) {
 				}
 				if !strings.Contains(res.stderr, wantCache) {
 					t.Errorf("%s: the log does not say %q:\n%s", r.label, wantCache, res.stderr)
+				}
+				if cfg.name == "single pass" && !strings.Contains(res.stdout, "input read 1 time(s)") {
+					t.Errorf("%s: --passes 1 did not read the input once: %s", r.label, res.stdout)
 				}
 				got := map[string][]float64{}
 				for _, n := range names {
