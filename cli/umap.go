@@ -350,7 +350,7 @@ func embedPoints(ctx context.Context, c collective.Comm, penv *spmd.Env, plan sp
 	penv.Log.Infof("umap: embedding %d points of %d features (%s), %d neighbours, %v metric, %v initialisation, on %d ranks",
 		plan.N, dim, source, s.NNeighbors, s.Metric, s.Init, c.Size())
 	ustart := time.Now()
-	res, err := umap.Embed(c, plan, x, dim, s)
+	res, err := umap.Embed(ctx, c, plan, x, dim, s)
 	if err != nil {
 		return nil, err
 	}
@@ -436,6 +436,7 @@ func (u *umapOutcome) write(w *h5.Writer, nav []int, o UMAPOptions) error {
 		{"seed", int64(o.Seed)},
 		{"edges", res.Edges},
 		{"graph_edges", res.Graph.Edges},
+		{"graph_components", res.Components},
 		{"timing_phases", []string{"knn", "graph", "init", "optimize", "total"}},
 		{"timing_seconds", []float64{tm.KNN.Seconds(), tm.Graph.Seconds(), tm.Init.Seconds(), tm.Optimize.Seconds(), tm.Total.Seconds()}},
 	}

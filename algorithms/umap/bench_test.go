@@ -1,6 +1,7 @@
 package umap
 
 import (
+	"context"
 	"math/rand/v2"
 	"testing"
 
@@ -28,7 +29,7 @@ func knnBench(b *testing.B, n, dim int, metric Metric) {
 	b.SetBytes(int64(n) * int64(n) * int64(dim) * 4) // screened pairs × row bytes
 	b.ReportAllocs()
 	for b.Loop() {
-		kn.search(newTopK(n, 15, 0), own, cand)
+		kn.search(newTopK(n, 15, 0), own, cand, 0, n)
 	}
 }
 
@@ -52,7 +53,7 @@ func epochBench(b *testing.B, n, subBatches int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	nb, err := NearestNeighbors(c, plan, x, dim, o.k, o.metric)
+	nb, err := NearestNeighbors(context.Background(), c, plan, x, dim, o.k, o.metric)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +65,7 @@ func epochBench(b *testing.B, n, subBatches int) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	emb, err := initialise(c, plan, eg, o, &Result{})
+	emb, err := initialise(context.Background(), c, plan, x, dim, eg, o, &Result{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -74,7 +75,7 @@ func epochBench(b *testing.B, n, subBatches int) {
 	epoch := 0
 	for b.Loop() {
 		// Cycle through the schedule so that every epoch samples as in a real run.
-		if err := opt.epoch(epoch % o.nEpochs); err != nil {
+		if err := opt.epoch(context.Background(), epoch%o.nEpochs); err != nil {
 			b.Fatal(err)
 		}
 		epoch++

@@ -50,8 +50,22 @@
 //     tree, so T and the Ritz vectors are the same on every rank for any P. The iteration
 //     stops when both wanted Ritz pairs have residual ‖My − θy‖ ≤ 1e-3, or fails after
 //     min(N−1, 300) iterations; then the embedding is initialised at random, as umap-learn
-//     does when its eigensolver fails, and Result.Status is SpectralFallback. PCA and
-//     spectral coordinates are scaled to a largest absolute value of 10 and given
+//     does when its eigensolver fails, and Result.Status is SpectralFallback.
+//     A graph with several connected components is laid out as umap-learn's
+//     multi_component_layout. The components are found with the labels replicated on
+//     every rank: each round hooks the larger root of every local edge whose ends have
+//     different roots to the smaller one (one AllreduceInt64 Min over the N labels: exact,
+//     so the same for any P), then points every point at its root; a component's label is
+//     its smallest global index (Result.Components counts them). Each component gets a
+//     centre: ±e₁, ±e₂ for at most 4 components, else the spectral embedding of the
+//     affinities exp(−(d/d̄)²) between the components' centroids (block-tree sums), d̄ the
+//     mean centroid distance (umap-learn's exp(−d²) vanishes for components more than a
+//     few units apart). Around its centre, within half the distance to the nearest other
+//     centre, a component of 4 points or more gets its own spectral layout (the Lanczos
+//     iteration above, restricted to its rows and deflated of its own trivial vector),
+//     scaled to that radius; a smaller one, or one whose iteration does not converge,
+//     uniform random coordinates in that square (stream (Seed, rng.Init, global row)).
+//     PCA and spectral coordinates are scaled to a largest absolute value of 10 and given
 //     N(0, 1e-4) noise (noisy_scale_coords). Finally, as umap-learn 0.5.3, every
 //     initialisation is rescaled to [0, 10] per coordinate.
 //  6. SGD (optimize_layout_euclidean with move_other): for n_epochs epochs (default 500
@@ -61,7 +75,12 @@
 //     ⌊(n − next_negative)/(epochs_per_sample/negative_sample_rate)⌋ random points with
 //     2b/((0.001 + d²)(1 + a d^(2b))), clipped likewise (4 when the points coincide); the
 //     step alpha decays linearly from LearningRate. Negative samples are drawn from the
-//     stream (Seed, rng.NegativeDraws, epoch<<40 | global edge id).
+//     stream (Seed, rng.NegativeDraws, epoch<<40 | global edge id), each 64-bit draw
+//     mapped to [0, N) by Lemire's multiply-shift (the high word of draw·N). The powers
+//     d^(2b) come from powPos, 2^(b·log₂ d²) by tables of 128 and 64 entries and short
+//     polynomials (relative error below 1e-10, measured 4e-14, against the float32 pow of
+//     umap-learn), in plain float64 arithmetic: the same bits on every rank, at a fraction
+//     of the cost of math.Exp(b·math.Log(d²)).
 //
 // # What is distributed, and determinism
 //
@@ -74,14 +93,38 @@
 // The SGD is split into SubBatches sub-batches per epoch: edge g belongs to sub-batch
 // g mod SubBatches (interleaved, so that the consecutive edges of one head fall in
 // different sub-batches). Within a sub-batch every rank computes the moves of its own
-// sampled edges in edge order against the embedding as it was at the start of the
-// sub-batch (the head's negative samples see the head's own updated position, as in
-// umap-learn); the moves, one record (head, tail, Δhead, Δtail) per sampled edge, are
-// allgathered in rank order, which is global edge order, and every rank adds them to its
-// copy in that order. The embedding after each sub-batch is therefore a function of the
-// data, the settings and the seed only. Work inside a rank is parallel over tiles of
-// query rows in the kNN search (each list touched by one goroutine, its content
-// independent of the order of candidates); the rest is sequential per rank.
+// sampled edges against the embedding as it was at the start of the sub-batch (the
+// head's negative samples see the head's own updated position, as in umap-learn); the
+// moves, one record (head, tail, Δhead, Δtail) per sampled edge, are allgathered in rank
+// order, which is global edge order, and every rank adds them to its copy in that order.
+// The embedding after each sub-batch is therefore a function of the data, the settings
+// and the seed only. Since the moves of one sub-batch do not depend on each other, a rank
+// computes them 8 edges at a time, taking their negative samples in turn so that the
+// processor overlaps independent arithmetic; each edge still performs its own operations
+// in its own order, so the bits do not depend on the grouping. A rank stores its edges by
+// sub-batch, so that a sub-batch reads its schedule contiguously.
+//
+// Collectives of the SGD: at the start of every epoch one Allgatherv of SubBatches + 1
+// integers per rank (how many of its edges each sub-batch samples this epoch, which the
+// schedule tells in advance, and whether its context is done), then one Allgatherv of
+// the moves per sub-batch, whose lengths that first gather gave.
+//
+// Work inside a rank is parallel over tiles of query rows in the kNN search (each list
+// touched by one goroutine, its content independent of the order of candidates); the
+// rest is sequential per rank. The kNN screening first compares each pair with a
+// threshold per query row (skip's bound with the largest candidate norm of the tile,
+// looser, hence safe), and only the pairs that pass meet skip's exact bound.
+//
+// # Cancellation
+//
+// Embed takes a context. It is looked at only where every rank agrees on what was seen
+// and no message is left behind: 8 times per step of the kNN ring, after each eighth of
+// the own rows (spmd.Agree; a rank that stops still receives the block sent to it in that
+// step), every 5 Lanczos iterations (spmd.Agree), and at the start of every SGD epoch,
+// where the flag rides on the epoch's first gather and spmd.Agree runs only when some
+// rank raised it. Every rank then returns at the same
+// point an error that names the phase and carries the first cancelled rank's context
+// error, so that spmd.Code gives 130 on every rank for a SIGTERM seen by any of them.
 //
 // Every send assumes that collective.Comm's Send does not wait for the matching receive
 // (inproc queues messages; the MPI implementation uses MPI_Isend on a copy): in the ring
@@ -94,8 +137,9 @@
 // blocks and a screening copy of one (3·max nLocal·dim floats), the kNN lists and graph
 // rows (O(nLocal·k) entries, more for hub points), the replicated embedding and one
 // allgathered N-vector (N·(2 float32 + 2 float64)), the Lanczos basis (nLocal × at most
-// 300 float64), and per sub-batch the gathered moves (24 bytes per sampled edge of the
-// sub-batch over all ranks).
+// 300 float64), the component labels while initialising (N·2 int64), the SGD schedule
+// (56 bytes per local edge), and per sub-batch the gathered moves (24 bytes per sampled
+// edge of the sub-batch over all ranks).
 //
 // # Sub-batches
 //
@@ -122,17 +166,23 @@
 // Synchronous updates (S = 1) lose quality on the larger set; from S = 16 on the results
 // match umap-learn, and beyond 64 they do not improve measurably. The staleness of a point
 // depends on the number of its updates per sub-batch, about 2·edges/(N·S), which does not
-// grow with N, so DefaultSubBatches = 64 for every N. Each sub-batch costs two small
-// collectives (the counts, then the moves). On the 17970-point set one rank takes 3.3 s
-// for the kNN, 0.9 s for the spectral initialisation (170 Lanczos iterations) and 9.3 s for
-// the 200 epochs (272k edges).
+// grow with N, so DefaultSubBatches = 64 for every N. Each sub-batch costs one small
+// collective (the moves), and each epoch one more (the counts). On the 17970-point set
+// one rank took 3.3 s for the kNN, 0.9 s for the spectral initialisation (170 Lanczos
+// iterations) and 9.3 s for the 200 epochs (272k edges) with the first SGD kernel
+// (math.Exp and math.Log, one edge at a time). The present kernel (powPos, 8 edges
+// interleaved, edges stored by sub-batch) takes 13.2-13.8 ms of CPU per epoch where that
+// one took 53.6-57.3 ms (one rank, 20000 points in 10 clusters, 417k edges; three runs
+// each, side by side, 2026-11-24); whole-run figures are in docs/umap.md. The table above
+// was measured with the first kernel and its negative draws (n mod N instead of
+// Lemire's reduction); the kernels differ in single embeddings, not in their statistics
+// (docs/umap.md has both on the same data).
 //
 // # Differences from umap-learn
 //
 // The kNN is exact for every N (umap-learn is exact below 4096 points and uses
-// NN-descent above). A disconnected graph is handled by the same Lanczos iteration (the
-// null space of L is then degenerate and the Ritz vectors mix its vectors) instead of
-// umap-learn's multi_component_layout. Within a sub-batch, updates do not see each other.
-// The random streams differ from numpy's, so single embeddings differ; quality figures
-// agree (see above).
+// NN-descent above). For more than 4 components of a disconnected graph the centroid
+// affinities are scaled by the mean centroid distance (see step 5). Within a sub-batch,
+// updates do not see each other. The random streams differ from numpy's, so single
+// embeddings differ; quality figures agree (see above).
 package umap

@@ -1,6 +1,7 @@
 package umap_test
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/stemreduce/stemreduce/algorithms/umap"
@@ -21,7 +22,7 @@ func ExampleNearestNeighbors() {
 	x := []float32{0, 1, 3, 3, 6, 10}
 	c := inproc.Single()
 	plan := spmd.NewPlan(len(x), 0, c.Size(), c.Rank())
-	nb, err := umap.NearestNeighbors(c, plan, x, 1, 3, umap.Euclidean)
+	nb, err := umap.NearestNeighbors(context.Background(), c, plan, x, 1, 3, umap.Euclidean)
 	if err != nil {
 		fmt.Println(err)
 		return
@@ -46,7 +47,7 @@ func ExampleEmbed() {
 	}
 	c := inproc.Single()
 	plan := spmd.NewPlan(8, 0, c.Size(), c.Rank())
-	res, err := umap.Embed(c, plan, x, 3, umap.Settings{NNeighbors: 3, NEpochs: 100, Init: umap.Random})
+	res, err := umap.Embed(context.Background(), c, plan, x, 3, umap.Settings{NNeighbors: 3, NEpochs: 100, Init: umap.Random})
 	if err != nil {
 		fmt.Println(err)
 		return

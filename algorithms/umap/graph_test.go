@@ -1,6 +1,7 @@
 package umap_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"testing"
@@ -126,7 +127,7 @@ func TestFuzzySimplicialSet(t *testing.T) {
 		for _, p := range ranks {
 			t.Run(fmt.Sprintf("%s/P=%d", tc.name, p), func(t *testing.T) {
 				got, err := onRanks(p, tc.n, 4, func(c collective.Comm, plan spmd.Plan) (*umap.Graph, error) {
-					nb, err := umap.NearestNeighbors(c, plan, tc.x[plan.Beg*tc.dim:plan.End*tc.dim], tc.dim, tc.k, umap.Euclidean)
+					nb, err := umap.NearestNeighbors(context.Background(), c, plan, tc.x[plan.Beg*tc.dim:plan.End*tc.dim], tc.dim, tc.k, umap.Euclidean)
 					if err != nil {
 						return nil, err
 					}

@@ -1,6 +1,7 @@
 package umap
 
 import (
+	"context"
 	"math"
 	"runtime"
 	"sync"
@@ -50,8 +51,11 @@ const u32 = 0x1p-24
 // every rank sends its block to the next rank before receiving from the previous one.
 // Memory: the local rows, their screening copy, and two travelling blocks with their
 // screening copy, O(nLocal·dim) floats.
+// Cancellation: ctx is looked at 8 times per step of the ring, after each eighth of the
+// own rows; if it is done on some rank, every rank receives the block sent to it in that
+// step (so that no message is left behind) and returns the agreed error (see Embed).
 // Collective: every rank of c must call it with equal k and metric.
-func NearestNeighbors(c collective.Comm, plan spmd.Plan, x []float32, dim, k int, metric Metric) (*Neighbors, error) {
+func NearestNeighbors(ctx context.Context, c collective.Comm, plan spmd.Plan, x []float32, dim, k int, metric Metric) (*Neighbors, error) {
 	checkPlan(c, plan, x, dim)
 	n := plan.N
 	switch {
@@ -118,7 +122,16 @@ func NearestNeighbors(c collective.Comm, plan spmd.Plan, x []float32, dim, k int
 		if step > 0 {
 			set = kn.prepare(travel, cur, src.Beg, src.NLocal())
 		}
-		kn.search(lists, own, set)
+		// The own rows in knnChunks parts (the same number on every rank), with a
+		// cancellation point after each. Once agreed, a rank still receives the block
+		// sent to it in this step, so that no message is left behind.
+		var stop error
+		for ch := range knnChunks {
+			kn.search(lists, own, set, ch*nLocal/knnChunks, (ch+1)*nLocal/knnChunks)
+			if stop = agreeDone(ctx, c, "kNN ring step %d of %d", step+1, size); stop != nil {
+				break
+			}
+		}
 		if step < size-1 {
 			from := plans[(rank-step-1+size)%size]
 			buf := bufs[step%2][:from.NLocal()*dim]
@@ -128,6 +141,9 @@ func NearestNeighbors(c collective.Comm, plan spmd.Plan, x []float32, dim, k int
 				}
 			}
 			cur = buf
+		}
+		if stop != nil {
+			return nil, stop
 		}
 	}
 	nb := &Neighbors{K: k, Beg: plan.Beg, Indices: make([]int, nLocal*k), Dists: make([]float64, nLocal*k)}
@@ -155,6 +171,7 @@ type rowSet struct {
 	raw    []float32 // n×dim input rows
 	screen []float32 // n×dim screening representation: shifted rows, or unit rows
 	snorm  []float64 // Euclidean: the norm of the screening row
+	base   []float64 // the offset of the cheap screening test: snorm² (Euclidean), or 0
 	mean   []float64 // Correlation: the row mean
 	sq     []float64 // Cosine, Correlation: Σ (x − mean)²
 }
@@ -191,7 +208,7 @@ func (kn *kernel) prepare(s *rowSet, raw []float32, beg, n int) *rowSet {
 	s.screen = grow(s.screen, n*dim)
 	switch kn.metric {
 	case Euclidean:
-		s.snorm = grow(s.snorm, n)
+		s.snorm, s.base = grow(s.snorm, n), grow(s.base, n)
 		for i := range n {
 			row, dst := raw[i*dim:(i+1)*dim], s.screen[i*dim:(i+1)*dim]
 			ss := 0.0
@@ -200,9 +217,11 @@ func (kn *kernel) prepare(s *rowSet, raw []float32, beg, n int) *rowSet {
 				ss += float64(dst[d]) * float64(dst[d])
 			}
 			s.snorm[i] = math.Sqrt(ss)
+			s.base[i] = s.snorm[i] * s.snorm[i]
 		}
 	default:
-		s.mean, s.sq = grow(s.mean, n), grow(s.sq, n)
+		s.mean, s.sq, s.base = grow(s.mean, n), grow(s.sq, n), grow(s.base, n)
+		clear(s.base)
 		for i := range n {
 			row, dst := raw[i*dim:(i+1)*dim], s.screen[i*dim:(i+1)*dim]
 			m, ss := rowStats(row, kn.metric)
@@ -275,14 +294,18 @@ const (
 	candTile  = 256
 )
 
-// search offers every row of cand to the lists of the rows of own. Work is split over
-// goroutines by tiles of query rows; a list is touched by one goroutine only, and its
+// knnChunks is the number of parts of the own rows searched between two cancellation
+// points of a ring step.
+const knnChunks = 8
+
+// search offers every row of cand to the lists of the rows [r0, r1) of own. Work is split
+// over goroutines by tiles of query rows; a list is touched by one goroutine only, and its
 // final content does not depend on the order in which candidates arrive.
-func (kn *kernel) search(lists *topK, own, cand *rowSet) {
-	if own.n == 0 || cand.n == 0 {
+func (kn *kernel) search(lists *topK, own, cand *rowSet, r0, r1 int) {
+	if r1 <= r0 || cand.n == 0 {
 		return
 	}
-	tiles := (own.n + queryTile - 1) / queryTile
+	tiles := (r1 - r0 + queryTile - 1) / queryTile
 	workers := min(runtime.GOMAXPROCS(0), tiles)
 	var wg sync.WaitGroup
 	next := make(chan int, tiles)
@@ -296,7 +319,7 @@ func (kn *kernel) search(lists *topK, own, cand *rowSet) {
 			defer wg.Done()
 			g := make([]float32, queryTile*candTile)
 			for t := range next {
-				i0, i1 := t*queryTile, min((t+1)*queryTile, own.n)
+				i0, i1 := r0+t*queryTile, min(r0+(t+1)*queryTile, r1)
 				for j0 := 0; j0 < cand.n; j0 += candTile {
 					j1 := min(j0+candTile, cand.n)
 					kn.tile(lists, own, i0, i1, cand, j0, j1, g)
@@ -309,6 +332,13 @@ func (kn *kernel) search(lists *topK, own, cand *rowSet) {
 
 // tile screens rows [i0, i1) of own against rows [j0, j1) of cand; g is scratch of at
 // least (i1−i0)·(j1−j0) values.
+//
+// Each pair first meets a cheap test, base_j + c·dot > T_i (c = −2 and base_j = |ỹ_j|²
+// for the Euclidean metric, c = −1 and base_j = 0 otherwise), whose threshold T_i is that
+// of skip with the norms of the candidates replaced by their largest value in the tile,
+// which only loosens skip's bound; so a pair it rejects is one skip rejects too. The pairs
+// that pass go through skip itself and then the exact distance. The row itself is offered
+// once, directly.
 func (kn *kernel) tile(lists *topK, own *rowSet, i0, i1 int, cand *rowSet, j0, j1 int, g []float32) {
 	dim := kn.dim
 	m, n := i1-i0, j1-j0
@@ -316,22 +346,64 @@ func (kn *kernel) tile(lists *topK, own *rowSet, i0, i1 int, cand *rowSet, j0, j
 		blas32.General{Rows: m, Cols: dim, Stride: dim, Data: own.screen[i0*dim : i1*dim]},
 		blas32.General{Rows: n, Cols: dim, Stride: dim, Data: cand.screen[j0*dim : j1*dim]},
 		0, blas32.General{Rows: m, Cols: n, Stride: n, Data: g[:m*n]})
+	euclid := kn.metric == Euclidean
+	coef, maxNy := -1.0, 0.0
+	if euclid {
+		coef = -2
+		for _, v := range cand.snorm[j0:j1] {
+			maxNy = max(maxNy, v)
+		}
+	}
+	base := cand.base[j0:j1]
 	for i := i0; i < i1; i++ {
 		gi := g[(i-i0)*n : (i-i0+1)*n]
 		gq := own.beg + i
-		for j := j0; j < j1; j++ {
-			gc := cand.beg + j
-			kth := lists.kth(i)
-			if gc != gq && !math.IsInf(kth, 1) && kn.skip(own, i, cand, j, float64(gi[j-j0]), kth) {
+		if self := gq - cand.beg; self >= j0 && self < j1 {
+			lists.offer(i, 0, gq)
+		}
+		kth := lists.kth(i)
+		thr := kn.threshold(own, i, kth, maxNy)
+		for j, b := range base {
+			if b+coef*float64(gi[j]) > thr {
 				continue
 			}
-			d := 0.0
-			if gc != gq {
-				d = kn.exact(own, i, cand, j)
+			gc := cand.beg + j0 + j
+			if gc == gq {
+				continue
 			}
-			lists.offer(i, d, gc)
+			if !math.IsInf(kth, 1) && kn.skip(own, i, cand, j0+j, float64(gi[j]), kth) {
+				continue
+			}
+			lists.offer(i, kn.exact(own, i, cand, j0+j), gc)
+			if k := lists.kth(i); k != kth {
+				kth = k
+				thr = kn.threshold(own, i, kth, maxNy)
+			}
 		}
 	}
+}
+
+// threshold returns T_i of the cheap screening test of tile for row i of own, the k-th
+// distance kth of its list and the largest norm maxNy of the candidates (Euclidean);
+// +Inf (no pair rejected) while the list is not full or when the row is zero (cosine,
+// correlation).
+func (kn *kernel) threshold(own *rowSet, i int, kth, maxNy float64) float64 {
+	if math.IsInf(kth, 1) {
+		return kth
+	}
+	if kn.metric == Euclidean {
+		// skip: |x̃|² + |ỹ|² − 2·dot > 2·margin·|x̃||ỹ| + (kth' + 2u(|x̃| + |ỹ|))², with the
+		// right side largest at |ỹ| = maxNy.
+		nx := own.snorm[i]
+		t := kth*(1+1e-12) + 2*u32*(nx+maxNy)
+		return 2*kn.margin*nx*maxNy + t*t - nx*nx
+	}
+	if own.sq[i] == 0 {
+		return math.Inf(1)
+	}
+	// skip: 1 − dot − margin > kth. A zero candidate row has a zero screening row, so
+	// dot = 0 exactly, and its exact distance 1 exceeds kth whenever the test rejects it.
+	return kth + kn.margin - 1
 }
 
 // skip reports whether the screening value dot of rows (i, j) proves that their exact

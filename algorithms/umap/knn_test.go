@@ -1,6 +1,7 @@
 package umap_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -82,7 +83,7 @@ func TestNearestNeighbors(t *testing.T) {
 		for _, p := range ranks {
 			t.Run(fmt.Sprintf("%s/P=%d", tc.name, p), func(t *testing.T) {
 				got, err := onRanks(p, tc.n, tc.block, func(c collective.Comm, plan spmd.Plan) (*umap.Neighbors, error) {
-					return umap.NearestNeighbors(c, plan, tc.x[plan.Beg*tc.dim:plan.End*tc.dim], tc.dim, tc.k, tc.metric)
+					return umap.NearestNeighbors(context.Background(), c, plan, tc.x[plan.Beg*tc.dim:plan.End*tc.dim], tc.dim, tc.k, tc.metric)
 				})
 				if err != nil {
 					t.Fatal(err)
@@ -118,11 +119,11 @@ func TestNearestNeighborsRepeatable(t *testing.T) {
 	x := withDuplicates(n, dim, k, 9)
 	_, err := onRanks(3, n, 4, func(c collective.Comm, plan spmd.Plan) (bool, error) {
 		local := x[plan.Beg*dim : plan.End*dim]
-		a, err := umap.NearestNeighbors(c, plan, local, dim, k, umap.Euclidean)
+		a, err := umap.NearestNeighbors(context.Background(), c, plan, local, dim, k, umap.Euclidean)
 		if err != nil {
 			return false, err
 		}
-		b, err := umap.NearestNeighbors(c, plan, local, dim, k, umap.Euclidean)
+		b, err := umap.NearestNeighbors(context.Background(), c, plan, local, dim, k, umap.Euclidean)
 		if err != nil {
 			return false, err
 		}

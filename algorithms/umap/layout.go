@@ -1,6 +1,7 @@
 package umap
 
 import (
+	"context"
 	"math"
 
 	"github.com/stemreduce/stemreduce/collective"
@@ -17,18 +18,18 @@ const initNoise = 1e-4
 // global row). As umap-learn, every initialisation is finally rescaled to [0, 10] per
 // coordinate.
 // Collective.
-func initialise(c collective.Comm, plan spmd.Plan, eg *edges, o settings, res *Result) ([]float32, error) {
+func initialise(ctx context.Context, c collective.Comm, plan spmd.Plan, x []float32, dim int, eg *edges, o settings, res *Result) ([]float32, error) {
 	nLocal := plan.NLocal()
 	local := make([]float32, 2*nLocal)
 	res.Init = o.init
 	var coords [2][]float64
 	switch o.init {
 	case Spectral:
-		vecs, iters, ok, err := spectral(c, plan, eg, o.seed)
+		vecs, ncomp, iters, ok, err := spectral(ctx, c, plan, eg, o.seed, x, dim, o.metric)
 		if err != nil {
 			return nil, err
 		}
-		res.LanczosIter = iters
+		res.LanczosIter, res.Components = iters, ncomp
 		if ok {
 			coords = vecs
 		} else {

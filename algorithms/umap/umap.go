@@ -1,6 +1,7 @@
 package umap
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"time"
@@ -167,9 +168,13 @@ type Result struct {
 	// NEpochs and SubBatches are the values used.
 	NEpochs, SubBatches int
 	// Init is the initialisation used; LanczosIter the Lanczos iterations of a spectral
-	// initialisation.
+	// initialisation (over all components).
 	Init        Init
 	LanczosIter int
+	// Components is the number of connected components of the pruned graph when the
+	// initialisation is spectral (each is laid out on its own, as umap-learn's
+	// multi_component_layout), and 0 otherwise.
+	Components int
 	// Status tells whether the initialisation asked for was used.
 	Status Status
 	// Timings are this rank's phase times.
@@ -280,10 +285,19 @@ func (s Settings) setup(n int) (settings, error) {
 // between ranks, and a NaN or infinite input value (naming the first bad row). A spectral
 // initialisation that does not converge is not an error: see Result.Status.
 //
+// Cancellation: ctx is looked at only at points where no message is in flight and every
+// rank agrees on what was seen there: 8 times per step of the kNN ring, every 5 Lanczos
+// iterations, and at the start of every SGD epoch (where the flag travels with the
+// epoch's first collective). When ctx is done on some rank, every rank returns at the
+// same point, with no result, the spmd.Agree error of the lowest such rank: "umap:
+// cancelled in <phase>: context canceled", which wraps ctx.Err() on that rank and carries
+// its exit code on the others (spmd.Code gives spmd.ExitCanceled for a cancelled context
+// on every rank).
+//
 // It panics if plan is not the plan of c's rank or len(x) != plan.NLocal()*dim.
 // Collective: every rank of c must call it with equal settings and plans of the same
 // dataset. It allocates the N×2 embedding on every rank.
-func Embed(c collective.Comm, plan spmd.Plan, x []float32, dim int, s Settings) (*Result, error) {
+func Embed(ctx context.Context, c collective.Comm, plan spmd.Plan, x []float32, dim int, s Settings) (*Result, error) {
 	start := time.Now()
 	checkPlan(c, plan, x, dim)
 	o, err := s.setup(plan.N)
@@ -298,7 +312,7 @@ func Embed(c collective.Comm, plan spmd.Plan, x []float32, dim int, s Settings) 
 	}
 	res := &Result{N: plan.N, Beg: plan.Beg, End: plan.End, K: o.k, NEpochs: o.nEpochs, SubBatches: o.subBatches}
 
-	nb, err := NearestNeighbors(c, plan, x, dim, o.k, o.metric)
+	nb, err := NearestNeighbors(ctx, c, plan, x, dim, o.k, o.metric)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +334,7 @@ func Embed(c collective.Comm, plan spmd.Plan, x []float32, dim int, s Settings) 
 	t2 := time.Now()
 	res.Timings.Graph = t2.Sub(t)
 
-	emb, err := initialise(c, plan, eg, o, res)
+	emb, err := initialise(ctx, c, plan, x, dim, eg, o, res)
 	if err != nil {
 		return nil, err
 	}
@@ -329,7 +343,7 @@ func Embed(c collective.Comm, plan spmd.Plan, x []float32, dim int, s Settings) 
 
 	opt := newOptimizer(c, plan, eg, o, res.A, res.B, emb)
 	for epoch := range o.nEpochs {
-		if err := opt.epoch(epoch); err != nil {
+		if err := opt.epoch(ctx, epoch); err != nil {
 			return nil, err
 		}
 	}
@@ -338,6 +352,18 @@ func Embed(c collective.Comm, plan spmd.Plan, x []float32, dim int, s Settings) 
 	res.Timings.Optimize = end.Sub(t3)
 	res.Timings.Total = end.Sub(start)
 	return res, nil
+}
+
+// agreeDone is the cancellation point of a phase: every rank learns whether ctx is done
+// on some rank, and if so every rank returns an error carrying the first such rank's
+// context error, prefixed with where it stopped.
+// Collective.
+func agreeDone(ctx context.Context, c collective.Comm, where string, args ...any) error {
+	var err error
+	if cerr := ctx.Err(); cerr != nil {
+		err = fmt.Errorf("umap: cancelled in %s: %w", fmt.Sprintf(where, args...), cerr)
+	}
+	return spmd.Agree(c, err)
 }
 
 // checkPlan panics on a plan that does not belong to c or rows of the wrong length.

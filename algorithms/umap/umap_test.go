@@ -1,6 +1,7 @@
 package umap_test
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"runtime"
@@ -83,7 +84,7 @@ func embedOn(p, n, dim, b int, x []float32, s umap.Settings, scores []float32) (
 		if scores != nil {
 			ls.PCAScores = scores[2*plan.Beg : 2*plan.End]
 		}
-		return umap.Embed(c, plan, x[plan.Beg*dim:plan.End*dim], dim, ls)
+		return umap.Embed(context.Background(), c, plan, x[plan.Beg*dim:plan.End*dim], dim, ls)
 	})
 }
 
@@ -205,7 +206,7 @@ func TestEmbedErrors(t *testing.T) {
 			t.Run(fmt.Sprintf("%s/P=%d", tc.name, p), func(t *testing.T) {
 				errs := inproc.Run(p, func(c collective.Comm) error {
 					plan := spmd.NewPlan(n, 4, c.Size(), c.Rank())
-					_, err := umap.Embed(c, plan, tc.x[plan.Beg*dim:plan.End*dim], dim, tc.s)
+					_, err := umap.Embed(context.Background(), c, plan, tc.x[plan.Beg*dim:plan.End*dim], dim, tc.s)
 					return err
 				})
 				for r, err := range errs {
@@ -226,12 +227,69 @@ func TestEmbedErrors(t *testing.T) {
 	errs := inproc.Run(2, func(c collective.Comm) error {
 		plan := spmd.NewPlan(n, 4, c.Size(), c.Rank())
 		d := dim + c.Rank()
-		_, err := umap.NearestNeighbors(c, plan, make([]float32, plan.NLocal()*d), d, 5, umap.Euclidean)
+		_, err := umap.NearestNeighbors(context.Background(), c, plan, make([]float32, plan.NLocal()*d), d, 5, umap.Euclidean)
 		return err
 	})
 	for r, err := range errs {
 		if err == nil || !strings.Contains(err.Error(), "columns") || spmd.Code(err) != spmd.ExitInput {
 			t.Errorf("rank %d: error %v, want a column mismatch", r, err)
 		}
+	}
+}
+
+// TestEmbedDisconnected embeds clusters so far apart that the kNN graph falls into one
+// connected component per cluster: the spectral initialisation lays out every component
+// on its own around its centre (umap-learn's multi_component_layout), with 3 components
+// (umap-learn's axes) and 6 (the spectral layout of the centroids). The result must have
+// the same bits on every number of ranks, report the components, and keep every cluster
+// apart: in the embedding, the distance between the centroids of two clusters exceeds
+// the sum of their radii (largest distance of a point from its centroid).
+// TestInitDisconnected checks the same of the initialisation itself.
+func TestEmbedDisconnected(t *testing.T) {
+	const dim = 5
+	for _, tc := range []struct{ k, epochs int }{{3, 100}, {6, 100}} {
+		k := tc.k
+		n := 60 * k
+		x, labels := clusters(n, dim, k, 100, uint64(60+k))
+		t.Run(fmt.Sprintf("%d clusters/%d epochs", k, tc.epochs), func(t *testing.T) {
+			var want []float32
+			for _, p := range ranks {
+				res, err := embedOn(p, n, dim, 8, x, umap.Settings{NNeighbors: 10, NEpochs: tc.epochs, Seed: 7}, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for r, got := range res {
+					if got.Components != k || got.Init != umap.Spectral || got.Status != umap.Success {
+						t.Fatalf("P=%d rank %d: %d components, init %v, status %v; want %d, spectral, success",
+							p, r, got.Components, got.Init, got.Status, k)
+					}
+					if want == nil {
+						want = got.Embedding
+					}
+					if !slices.Equal(got.Embedding, want) {
+						t.Fatalf("P=%d rank %d: embedding differs from the one-rank run", p, r)
+					}
+				}
+			}
+			cent := make([]float64, 2*k)
+			for i, l := range labels {
+				cent[2*l] += float64(want[2*i]) / float64(n/k)
+				cent[2*l+1] += float64(want[2*i+1]) / float64(n/k)
+			}
+			rad := make([]float64, k)
+			for i, l := range labels {
+				rad[l] = max(rad[l], math.Hypot(float64(want[2*i])-cent[2*l], float64(want[2*i+1])-cent[2*l+1]))
+			}
+			for a := range k {
+				for b := a + 1; b < k; b++ {
+					if d := math.Hypot(cent[2*a]-cent[2*b], cent[2*a+1]-cent[2*b+1]); !(d > rad[a]+rad[b]) {
+						t.Errorf("clusters %d and %d overlap: centroids %.3f apart, radii %.3f and %.3f", a, b, d, rad[a], rad[b])
+					}
+				}
+			}
+			if acc := knnAccuracy(want, 2, labels, 5); acc != 1 {
+				t.Errorf("5-NN accuracy %.4f, want 1", acc)
+			}
+		})
 	}
 }
