@@ -53,22 +53,10 @@ func (f *File) ReadRowsFloat64(dst []float64, name string, nav, beg, end int) ([
 	wrap := func(err error) error {
 		return fmt.Errorf("h5: could not read rows [%d, %d) of %q in %q: %w", beg, end, path, f.name, err)
 	}
-	fid, err := f.fid()
-	if err == nil {
-		err = checkDataset(fid, path)
-	}
-	if err != nil {
-		return dst, wrap(err)
-	}
-	info, err := inspect(fid, path)
-	if err != nil {
-		return dst, wrap(err)
-	}
+	fid, info, err := f.numeric(path)
 	switch {
-	case !info.typ.ok:
-		return dst, wrap(fmt.Errorf("dtype %s is not numeric", info.typ.desc))
-	case info.null:
-		return dst, wrap(errors.New("the dataspace is null"))
+	case err != nil:
+		return dst, wrap(err)
 	case nav < 1 || nav > len(info.dims):
 		return dst, wrap(fmt.Errorf("%d nav axes for dimensions %v", nav, info.dims))
 	}
@@ -91,6 +79,28 @@ func (f *File) ReadRowsFloat64(dst []float64, name string, nav, beg, end int) ([
 	return dst, nil
 }
 
+// numeric returns the file's handle and the description of the numeric, non-null
+// dataset path, for a partial read.
+func (f *File) numeric(path string) (hid, dsInfo, error) {
+	fid, err := f.fid()
+	if err == nil {
+		err = checkDataset(fid, path)
+	}
+	if err != nil {
+		return 0, dsInfo{}, err
+	}
+	info, err := inspect(fid, path)
+	switch {
+	case err != nil:
+		return 0, dsInfo{}, err
+	case !info.typ.ok:
+		return 0, dsInfo{}, fmt.Errorf("dtype %s is not numeric", info.typ.desc)
+	case info.null:
+		return 0, dsInfo{}, errors.New("the dataspace is null")
+	}
+	return fid, info, nil
+}
+
 // ReadSlabFloat64 reads the box of the numeric dataset name that starts at start and
 // has count elements along each axis (one entry per axis), converted to float64, into
 // dst in C order, and returns dst: for scores (sy, sx, K), start (0, 0, 0) and count
@@ -108,22 +118,10 @@ func (f *File) ReadSlabFloat64(dst []float64, name string, start, count []int) (
 	wrap := func(err error) error {
 		return fmt.Errorf("h5: could not read the box at %v of size %v of %q in %q: %w", start, count, path, f.name, err)
 	}
-	fid, err := f.fid()
-	if err == nil {
-		err = checkDataset(fid, path)
-	}
-	if err != nil {
-		return dst, wrap(err)
-	}
-	info, err := inspect(fid, path)
-	if err != nil {
-		return dst, wrap(err)
-	}
+	fid, info, err := f.numeric(path)
 	switch {
-	case !info.typ.ok:
-		return dst, wrap(fmt.Errorf("dtype %s is not numeric", info.typ.desc))
-	case info.null:
-		return dst, wrap(errors.New("the dataspace is null"))
+	case err != nil:
+		return dst, wrap(err)
 	case len(start) != len(info.dims) || len(count) != len(info.dims):
 		return dst, wrap(fmt.Errorf("want %d start and count values for dimensions %v", len(info.dims), info.dims))
 	}
