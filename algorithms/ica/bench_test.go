@@ -152,3 +152,16 @@ func BenchmarkTanhSlice(b *testing.B) {
 	sinkPartial = y
 	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(len(x)), "ns/value")
 }
+
+// BenchmarkExpSlice times the exponential of the exp contrast, exp(−u²/2), on 640 values
+// (a chunk of 64 frames with K = 10) of the spread of wᵀz.
+func BenchmarkExpSlice(b *testing.B) {
+	x := tanhInputs(640, 3)
+	e := make([]float64, len(x))
+	b.SetBytes(int64(8 * len(x)))
+	for b.Loop() {
+		ica.ExpNegHalfSqSlice(e, x)
+	}
+	sinkPartial = e
+	b.ReportMetric(b.Elapsed().Seconds()*1e9/float64(b.N)/float64(len(x)), "ns/value")
+}

@@ -48,3 +48,16 @@ var (
 
 // TanhVectorized tells whether TanhSlice uses vector instructions on this machine.
 func TanhVectorized() bool { return tanhVector(make([]float64, 4), 1) == 4 }
+
+// ExpNegHalfSqScalar is exp(−v²/2) of the exp contrast; ExpNegHalfSqSlice its slice form
+// (vector instructions where the CPU has them), which must give the same bits.
+var (
+	ExpNegHalfSqScalar = expNegHalfSqScalar
+	ExpNegHalfSqSlice  = expNegHalfSqSlice
+)
+
+// ApplyContrast replaces the first k values of every row of y (rows of stride values) by
+// g and adds g′ of column i, summed over the rows in order, to gp[i].
+func ApplyContrast(y []float64, stride, k int, gp []float64, fun Fun, alpha float64) {
+	contrast{fun: fun, alpha: alpha}.apply(y, stride, k, gp)
+}

@@ -52,15 +52,7 @@ func (c contrast) apply(y []float64, stride, k int, gp []float64) {
 			gp[i] = s
 		}
 	case Exp:
-		for f := 0; f+stride <= len(y); f += stride {
-			row := y[f : f+k]
-			for i, v := range row {
-				v2 := v * v
-				e := math.Exp(-v2 / 2)
-				row[i] = v * e
-				gp[i] += (1 - v2) * e
-			}
-		}
+		applyExp(y, stride, k, gp)
 	case Cube:
 		for f := 0; f+stride <= len(y); f += stride {
 			row := y[f : f+k]

@@ -29,3 +29,23 @@ func tanhVector(y []float64, a float64) int {
 	}
 	return n
 }
+
+// expAVX2 stores exp(−y_i²/2) in e_i for i < len(e) &^ 3, four at a time, with the bits
+// of expNegHalfSqScalar; len(y) ≥ len(e).
+//
+//go:noescape
+func expAVX2(e, y []float64)
+
+// expVector computes the leading values of expNegHalfSqSlice with vector instructions
+// and returns how many it did.
+func expVector(e, y []float64) int {
+	if !hasAVX2FMA {
+		return 0
+	}
+	n := len(e) &^ 3
+	if n > 0 {
+		_ = y[n-1] // bounds, before the assembly
+		expAVX2(e[:n], y[:n])
+	}
+	return n
+}

@@ -2,8 +2,9 @@
 
 #include "textflag.h"
 
-// Must be kept in sync with tanhScalar (tanh.go): the same operations in the same order,
-// so that the bits agree. Constants: 4 copies of each, 32 bytes apart.
+// Must be kept in sync with tanhScalar (tanh.go) and expNegHalfSqScalar (exp.go): the same
+// operations in the same order, so that the bits agree. Constants: 4 copies of each, 32
+// bytes apart.
 
 // absmask
 DATA tanhc<>+0(SB)/8, $0x7fffffffffffffff
@@ -115,7 +116,37 @@ DATA tanhc<>+672(SB)/8, $0x4034000000000000
 DATA tanhc<>+680(SB)/8, $0x4034000000000000
 DATA tanhc<>+688(SB)/8, $0x4034000000000000
 DATA tanhc<>+696(SB)/8, $0x4034000000000000
-GLOBL tanhc<>(SB), RODATA|NOPTR, $704
+// minushalf
+DATA tanhc<>+704(SB)/8, $0xbfe0000000000000
+DATA tanhc<>+712(SB)/8, $0xbfe0000000000000
+DATA tanhc<>+720(SB)/8, $0xbfe0000000000000
+DATA tanhc<>+728(SB)/8, $0xbfe0000000000000
+// expmin (−708)
+DATA tanhc<>+736(SB)/8, $0xc086200000000000
+DATA tanhc<>+744(SB)/8, $0xc086200000000000
+DATA tanhc<>+752(SB)/8, $0xc086200000000000
+DATA tanhc<>+760(SB)/8, $0xc086200000000000
+// expln2u (ln 2 of math.Exp: upper part)
+DATA tanhc<>+768(SB)/8, $0x3fe62e42fefa3000
+DATA tanhc<>+776(SB)/8, $0x3fe62e42fefa3000
+DATA tanhc<>+784(SB)/8, $0x3fe62e42fefa3000
+DATA tanhc<>+792(SB)/8, $0x3fe62e42fefa3000
+// expln2l (lower part)
+DATA tanhc<>+800(SB)/8, $0x3d53de6af278ece6
+DATA tanhc<>+808(SB)/8, $0x3d53de6af278ece6
+DATA tanhc<>+816(SB)/8, $0x3d53de6af278ece6
+DATA tanhc<>+824(SB)/8, $0x3d53de6af278ece6
+// sixteenth
+DATA tanhc<>+832(SB)/8, $0x3fb0000000000000
+DATA tanhc<>+840(SB)/8, $0x3fb0000000000000
+DATA tanhc<>+848(SB)/8, $0x3fb0000000000000
+DATA tanhc<>+856(SB)/8, $0x3fb0000000000000
+// two
+DATA tanhc<>+864(SB)/8, $0x4000000000000000
+DATA tanhc<>+872(SB)/8, $0x4000000000000000
+DATA tanhc<>+880(SB)/8, $0x4000000000000000
+DATA tanhc<>+888(SB)/8, $0x4000000000000000
+GLOBL tanhc<>(SB), RODATA|NOPTR, $896
 
 // func cpuHasAVX2FMA() bool
 TEXT ·cpuHasAVX2FMA(SB), NOSPLIT, $0-1
@@ -196,5 +227,59 @@ loop:
 	DECQ CX
 	JNZ  loop
 done:
+	VZEROUPPER
+	RET
+
+// func expAVX2(e, y []float64)
+// exp(−v²/2) by the operations of expNegHalfSqScalar (exp.go), those of math.Exp's FMA
+// path; 1/ln 2 and the Taylor coefficients 1/8! … 1/2! are the tanh's constants.
+TEXT ·expAVX2(SB), NOSPLIT, $0-48
+	MOVQ e_base+0(FP), DI
+	MOVQ e_len+8(FP), CX
+	MOVQ y_base+24(FP), SI
+	VMOVUPD tanhc<>+576(SB), Y14 // 1
+	VMOVUPD tanhc<>+864(SB), Y12 // 2
+	VXORPD Y13, Y13, Y13 // 0
+	SHRQ $2, CX
+	JZ   edone
+eloop:
+	VMOVUPD (SI), Y0 // v
+	VMULPD Y0, Y0, Y1 // v²
+	VMULPD tanhc<>+704(SB), Y1, Y3 // x = v²·(−1/2)
+	VMULPD tanhc<>+96(SB), Y3, Y4
+	VROUNDPD $0, Y4, Y4 // n = round(x/ln 2), to nearest even
+	VMOVAPD Y3, Y5
+	VFNMADD231PD tanhc<>+768(SB), Y4, Y5 // r = x − n·ln2U
+	VFNMADD231PD tanhc<>+800(SB), Y4, Y5 // r −= n·ln2L
+	VMULPD tanhc<>+832(SB), Y5, Y5 // r /= 16
+	VMOVUPD tanhc<>+352(SB), Y6 // p = 1/8!
+	VFMADD213PD tanhc<>+384(SB), Y5, Y6 // p = p·r + 1/7!
+	VFMADD213PD tanhc<>+416(SB), Y5, Y6 // p = p·r + 1/6!
+	VFMADD213PD tanhc<>+448(SB), Y5, Y6 // p = p·r + 1/5!
+	VFMADD213PD tanhc<>+480(SB), Y5, Y6 // p = p·r + 1/4!
+	VFMADD213PD tanhc<>+512(SB), Y5, Y6 // p = p·r + 1/3!
+	VFMADD213PD tanhc<>+544(SB), Y5, Y6 // p = p·r + 1/2!
+	VFMADD213PD Y14, Y5, Y6 // p = p·r + 1
+	VMULPD Y6, Y5, Y6 // y = r·p ≈ eʳ − 1
+	VADDPD Y12, Y6, Y7
+	VMULPD Y7, Y6, Y6 // y = y·(y + 2)
+	VADDPD Y12, Y6, Y7
+	VMULPD Y7, Y6, Y6 // y = y·(y + 2)
+	VADDPD Y12, Y6, Y7
+	VMULPD Y7, Y6, Y6 // y = y·(y + 2)
+	VADDPD Y12, Y6, Y7
+	VFMADD213PD Y14, Y7, Y6 // y = y·(y + 2) + 1
+	VADDPD tanhc<>+608(SB), Y4, Y7
+	VPADDQ tanhc<>+640(SB), Y7, Y7
+	VPSLLQ $52, Y7, Y7 // 2ⁿ
+	VMULPD Y7, Y6, Y6 // e = y·2ⁿ
+	VCMPPD $0x11, tanhc<>+736(SB), Y3, Y10 // x < −708 (false for NaN)
+	VBLENDVPD Y10, Y13, Y6, Y6 // e = 0 where x < −708
+	VMOVUPD Y6, (DI)
+	ADDQ $32, SI
+	ADDQ $32, DI
+	DECQ CX
+	JNZ  eloop
+edone:
 	VZEROUPPER
 	RET
