@@ -546,8 +546,12 @@ func (r *pcaRun) workers() int {
 // passNote explains the passes of a fit.
 func passNote(res *pca.Result, extra int) string {
 	var s string
-	switch res.Solver {
-	case pca.Randomized:
+	switch {
+	case res.CoSketch > 0 && res.CoRangeSolve:
+		s = fmt.Sprintf("1 single pass; B by Tropp et al.'s co-range solve, the sketch being rank-deficient (cond %.3g)", res.SketchCond)
+	case res.CoSketch > 0:
+		s = fmt.Sprintf("1 single pass; B = R⁻ᵀ·(XᵀY)ᵀ from the fused product (cond %.3g), as with --power-iters 0", res.SketchCond)
+	case res.Solver == pca.Randomized:
 		s = fmt.Sprintf("%d power iterations + 1", res.Iter)
 		if res.ExtraPass {
 			s += " + 1 for B = QᵀX, the sketch being rank-deficient"
@@ -685,6 +689,10 @@ func (r *pcaRun) workBytes(g GlobalOptions) int64 {
 		l := min(k+max(p, 0), n, d)
 		levels := int64(bits.Len(uint(r.plan.NBlocks)))
 		s = 3*nLocal*l*8 + (int64(w)+levels+4)*l*d*8 + int64(w)*64*d*8
+		if r.cfg.fit.Passes == 1 {
+			// Every partial holds P (l×D) and W (s×D, s = 2l + 1); Ω and B, l×D.
+			s = 3*nLocal*l*8 + (int64(w)+levels+1)*(3*l+1)*d*8 + 2*l*d*8 + int64(w)*64*d*8
+		}
 		if solver == pca.Auto && (r.d <= 1000 || max(r.n, r.d) <= 500 || float64(k) >= 0.8*float64(min(n, d))) {
 			s = max(s, exactBytes(pca.Gram, r.n, r.d, r.plan, w), exactBytes(pca.TSQR, r.n, r.d, r.plan, w))
 		}
@@ -812,9 +820,18 @@ func (r *pcaRun) pcaAttrs(w *h5.Writer, obj string, res *pca.Result, passes, rea
 		center = 0
 	}
 	// The randomized solver's settings, zero for the exact solvers.
-	iters, over, sketch, cond := 0, 0, 0, 0.0
+	iters, over, sketch, cond, bform := 0, 0, 0, 0.0, ""
 	if res.Solver == pca.Randomized {
 		iters, over, sketch, cond = res.Iter, r.o.Oversample, res.Sketch, res.SketchCond
+		// How B = QᵀX was formed.
+		switch {
+		case res.CoRangeSolve:
+			bform = "corange"
+		case res.ExtraPass:
+			bform = "pass"
+		default:
+			bform = "fused"
+		}
 	}
 	attrs := []struct {
 		name  string
@@ -831,6 +848,7 @@ func (r *pcaRun) pcaAttrs(w *h5.Writer, obj string, res *pca.Result, passes, rea
 		{"oversample", over},
 		{"sketch", sketch},
 		{"sketch_cond", cond},
+		{"b_form", bform},
 		{"seed", int64(r.cfg.fit.Seed)},
 		{"ranks", r.c.Size()},
 		{"center", center},

@@ -17,6 +17,19 @@ type Source interface {
 	ReadFloat32(dst []float32, beg, end int) error
 }
 
+// FrameViewer is an optional interface of a Source that keeps frames in its own memory,
+// such as a cache of a partition. Stream uses it when the source has it: a tile whose
+// frames the source can view is handed to the block functions in place, without a copy
+// into the pass's tile buffers.
+type FrameViewer interface {
+	// ViewFloat32 returns frames [beg, end) as a slice of (end−beg)·d values of the
+	// source's memory, reading them into that memory first if need be, and ok true; or ok
+	// false, and no error, when it cannot (the caller then reads the frames with
+	// ReadFloat32). The caller must not modify the slice; it stays valid and unchanged
+	// for the duration of the pass.
+	ViewFloat32(beg, end int) (data []float32, ok bool, err error)
+}
+
 // Env carries the settings and services a pass uses.
 type Env struct {
 	Log       *Logger       // nil: no logging
@@ -52,7 +65,7 @@ type Block struct {
 	Index  int       // block index
 	Frames Range     // global frame range
 	D      int       // pixels per frame
-	Data   []float32 // Frames.Len() frames of D pixels, row-major; valid during the call only
+	Data   []float32 // Frames.Len() frames of D pixels, row-major; read-only, valid during the call only
 }
 
 // Frame returns frame i of the block (0 <= i < Frames.Len()).
@@ -113,8 +126,9 @@ func PushBlocks[T any](acc *collective.Accumulator[T], blocks []Block, workers i
 
 // Stream reads this rank's frames tile by tile, whole blocks at a time, and calls fn with
 // the blocks of each tile in order. The next tile is read while fn works on the current
-// one. Stream stops at the first error of src, fn or ctx and returns it. It is local: it
-// makes no collective call, so the caller agrees on its error.
+// one. If src is a FrameViewer, the tiles it can view are handed out in place, not copied.
+// fn must not modify Block.Data. Stream stops at the first error of src, fn or ctx and
+// returns it. It is local: it makes no collective call, so the caller agrees on its error.
 func Stream(ctx context.Context, env *Env, name string, plan Plan, d int, src Source, fn func([]Block) error) error {
 	tiles := plan.Tiles(TileFrames(env.tileBytes(), d))
 	prog := startProgress(env, name, plan, d)
@@ -144,24 +158,35 @@ func Stream(ctx context.Context, env *Env, name string, plan Plan, d int, src So
 	return ctx.Err()
 }
 
-// readTiles reads tiles into two alternating buffers and sends them on ready. It is the
-// only goroutine that calls src during a pass. It stops after an error or when done closes.
+// readTiles reads tiles into two alternating buffers, or views them in a FrameViewer
+// source, and sends them on ready. It is the only goroutine that calls src during a pass.
+// It stops after an error or when done closes.
 func readTiles(ctx context.Context, env *Env, plan Plan, d int, src Source, tiles [][2]int, ready chan<- tile, done <-chan struct{}) {
 	defer close(ready)
 	var bufs [2][]float32
+	viewer, _ := src.(FrameViewer)
 	for i, tb := range tiles {
 		t := tile{b0: tb[0], b1: tb[1], frames: Range{plan.BlockRange(tb[0]).Beg, plan.BlockRange(tb[1]).Beg}}
 		if err := ctx.Err(); err != nil {
 			t.err = err
 		} else {
-			n := t.frames.Len() * d
-			if cap(bufs[i%2]) < n {
-				bufs[i%2] = make([]float32, n)
-			}
-			t.data = bufs[i%2][:n]
 			start := time.Now()
-			if err := src.ReadFloat32(t.data, t.frames.Beg, t.frames.End); err != nil {
-				t.err = err
+			n := t.frames.Len() * d
+			viewed := false
+			if viewer != nil {
+				var data []float32
+				data, viewed, t.err = viewer.ViewFloat32(t.frames.Beg, t.frames.End)
+				if viewed && len(data) != n {
+					panic(fmt.Sprintf("spmd: view of frames [%d, %d) has %d values, want %d", t.frames.Beg, t.frames.End, len(data), n))
+				}
+				t.data = data
+			}
+			if !viewed && t.err == nil {
+				if cap(bufs[i%2]) < n {
+					bufs[i%2] = make([]float32, n)
+				}
+				t.data = bufs[i%2][:n]
+				t.err = src.ReadFloat32(t.data, t.frames.Beg, t.frames.End)
 			}
 			env.time("read", time.Since(start))
 		}

@@ -197,3 +197,63 @@ func TestReduceCancelled(t *testing.T) {
 		}
 	}
 }
+
+// viewSource is a FrameViewer over data that views only the frames below limit and
+// counts the calls of each kind.
+type viewSource struct {
+	data         []float32
+	d, limit     int
+	views, reads int
+	err          error // returned by ViewFloat32 for frames at or after limit, if set
+}
+
+func (s *viewSource) ReadFloat32(dst []float32, beg, end int) error {
+	s.reads++
+	copy(dst, s.data[beg*s.d:end*s.d])
+	return nil
+}
+
+func (s *viewSource) ViewFloat32(beg, end int) ([]float32, bool, error) {
+	if end > s.limit {
+		return nil, false, s.err
+	}
+	s.views++
+	return s.data[beg*s.d : end*s.d], true, nil
+}
+
+// TestStreamViews checks that Stream hands the frames of a FrameViewer out in place, falls
+// back to reading the tiles it cannot view, and stops at a view's error.
+func TestStreamViews(t *testing.T) {
+	const n, d = 100, 3
+	data := make([]float32, n*d)
+	for i := range data {
+		data[i] = float32(i)
+	}
+	plan := spmd.NewPlan(n, 4, 1, 0)
+	env := &spmd.Env{TileBytes: 4 * d * 12} // tiles of 12 frames
+	src := &viewSource{data: data, d: d, limit: 60}
+	seen := 0
+	err := spmd.Stream(context.Background(), env, "t", plan, d, src, func(blocks []spmd.Block) error {
+		for _, b := range blocks {
+			inPlace := &b.Data[0] == &data[b.Frames.Beg*d]
+			if viewed := b.Frames.End <= 60; inPlace != viewed {
+				t.Errorf("block %d (frames %v): in place %v, want %v", b.Index, b.Frames, inPlace, viewed)
+			}
+			for i, v := range b.Data {
+				if v != data[b.Frames.Beg*d+i] {
+					t.Fatalf("block %d: value %d is %v", b.Index, i, v)
+				}
+			}
+			seen += b.Frames.Len()
+		}
+		return nil
+	})
+	if err != nil || seen != n || src.views != 5 || src.reads != 4 {
+		t.Errorf("%v: %d frames, %d views and %d reads; want 100, 5 and 4", err, seen, src.views, src.reads)
+	}
+	src = &viewSource{data: data, d: d, limit: 60, err: errors.New("view failed")}
+	err = spmd.Stream(context.Background(), env, "t", plan, d, src, func([]spmd.Block) error { return nil })
+	if err == nil || err.Error() != "view failed" || src.reads != 0 {
+		t.Errorf("error %v after %d reads, want the view's error and no read", err, src.reads)
+	}
+}

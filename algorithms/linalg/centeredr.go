@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"gonum.org/v1/gonum/blas/blas64"
+	"gonum.org/v1/gonum/floats"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -104,9 +105,19 @@ func (CenteredRMerger) Decode(b []byte) (*CenteredR, error) {
 // Qᵀ·X summed over blocks of rows. It implements collective.Merger.
 type SumMerger struct{}
 
-// Merge implements collective.Merger: a += b. It panics if the shapes differ.
+// Merge implements collective.Merger: a += b, element by element. It panics if the
+// shapes differ.
 func (SumMerger) Merge(a, b *mat.Dense) *mat.Dense {
-	a.Add(a, b)
+	ar, ac := a.Dims()
+	if br, bc := b.Dims(); ar != br || ac != bc {
+		panic(fmt.Sprintf("linalg: adding a %d×%d to a %d×%d matrix", br, bc, ar, ac))
+	}
+	ra, rb := a.RawMatrix(), b.RawMatrix()
+	for i := range ar {
+		x := ra.Data[i*ra.Stride : i*ra.Stride+ac]
+		y := rb.Data[i*rb.Stride : i*rb.Stride+ac]
+		floats.Add(x, y) // x + 1·y: the bits of x + y, with SIMD
+	}
 	return a
 }
 

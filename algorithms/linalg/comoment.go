@@ -123,6 +123,13 @@ func CoMomentFrames(data []float32, n, d int, omegaT, y *mat.Dense, scratch []fl
 // float64, 4·n·d·m floating-point operations, single-threaded with gonum's BLAS. It
 // allocates P (and Y rows of a chunk when y is nil). It panics on mismatched dimensions.
 func ShiftedFrames(data []float32, n, d int, shift []float64, omegaT, y *mat.Dense, scratch []float64) (*mat.Dense, int) {
+	return ShiftedFramesTo(nil, data, n, d, shift, omegaT, y, scratch)
+}
+
+// ShiftedFramesTo is ShiftedFrames with P stored in dst (m×d; nil or zero-value:
+// allocated; its previous values are overwritten) and returned. It panics if dst is not
+// empty and not m×d.
+func ShiftedFramesTo(dst *mat.Dense, data []float32, n, d int, shift []float64, omegaT, y *mat.Dense, scratch []float64) (*mat.Dense, int) {
 	if len(data) != n*d || n < 1 || len(shift) != d {
 		panic(fmt.Sprintf("linalg: ShiftedFrames: %d values and %d shifts for %d×%d frames", len(data), len(shift), n, d))
 	}
@@ -137,7 +144,8 @@ func ShiftedFrames(data []float32, n, d int, shift []float64, omegaT, y *mat.Den
 		panic(fmt.Sprintf("linalg: ShiftedFrames: sketch rows are %d×%d, want %d×%d", yrr, yc, n, m))
 	}
 	or := omegaT.RawMatrix()
-	p := mat.NewDense(m, d, nil)
+	p := denseTo(dst, m, d, "ShiftedFramesTo")
+	p.Zero()
 	pr := p.RawMatrix()
 	scratch = chunkScratch(scratch, n, d)
 	w := pPanel(m)
@@ -228,8 +236,17 @@ func (mg CoMomentMerger) Merge(a, b *CoMoment) *CoMoment {
 		}
 		return a
 	}
+	mergeProduct(a.P, b.P, mg.OmegaT, delta, w)
+	return a
+}
+
+// mergeProduct adds the partial product pb (m×D) and the co-moment correction
+// w·(Ωᵀδ)·δᵀ to pa: the update of CoMomentMerger with Ω.
+func mergeProduct(a, b, omegaT *mat.Dense, delta []float64, w float64) {
+	pa, pb := a.RawMatrix(), b.RawMatrix()
+	ar, ac := pa.Rows, pa.Cols
 	t := make([]float64, ar)
-	blas64.Gemv(blas.NoTrans, 1, mg.OmegaT.RawMatrix(), blas64.Vector{N: len(delta), Data: delta, Inc: 1}, 0, blas64.Vector{N: ar, Data: t, Inc: 1})
+	blas64.Gemv(blas.NoTrans, 1, omegaT.RawMatrix(), blas64.Vector{N: len(delta), Data: delta, Inc: 1}, 0, blas64.Vector{N: ar, Data: t, Inc: 1})
 	for i, ti := range t {
 		ra := pa.Data[i*pa.Stride : i*pa.Stride+ac]
 		rb := pb.Data[i*pb.Stride : i*pb.Stride+ac]
@@ -240,7 +257,6 @@ func (mg CoMomentMerger) Merge(a, b *CoMoment) *CoMoment {
 			ra[j] += rb[j] + wt*dl[j]
 		}
 	}
-	return a
 }
 
 // Encode implements collective.Merger: the moments, then P. Without Ω only the upper

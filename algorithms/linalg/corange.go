@@ -123,20 +123,27 @@ func (CoRangeMerger) Merge(a, b *CoRange) *CoRange {
 		panic(fmt.Sprintf("linalg: merging %d×%d and %d×%d co-range sketches", ar, ac, br, bc))
 	}
 	na, nb := float64(a.N), float64(b.N)
-	n := na + nb
 	delta, _ := a.Moments.merge(&b.Moments)
-	wa, wb := a.W.RawMatrix(), b.W.RawMatrix()
-	for i := range ar {
-		c := (na/n)*b.G[i] - (nb/n)*a.G[i]
+	mergeCoRange(a.W, b.W, a.G, b.G, na, nb, delta)
+	return a
+}
+
+// mergeCoRange adds the co-range sketch wb (s×D) of n_b rows to wa (n_a rows), with the
+// correction ((n_a/n)·G_b − (n_b/n)·G_a)·δᵀ, and G_b to G_a: the update of CoRangeMerger.
+func mergeCoRange(a, b *mat.Dense, ga, gb []float64, na, nb float64, delta []float64) {
+	n := na + nb
+	wa, wb := a.RawMatrix(), b.RawMatrix()
+	ac := wa.Cols
+	for i := range wa.Rows {
+		c := (na/n)*gb[i] - (nb/n)*ga[i]
 		ra := wa.Data[i*wa.Stride : i*wa.Stride+ac]
 		rb := wb.Data[i*wb.Stride : i*wb.Stride+ac]
 		rb, dl := rb[:len(ra)], delta[:len(ra)]
 		for j := range ra {
 			ra[j] += rb[j] + c*dl[j]
 		}
-		a.G[i] += b.G[i]
+		ga[i] += gb[i]
 	}
-	return a
 }
 
 // Encode implements collective.Merger: the moments, W, then G (its length and values).

@@ -20,10 +20,19 @@ func appendInt(dst []byte, v int64) []byte {
 }
 
 func appendFloats(dst []byte, s []float64) []byte {
+	dst = grow(dst, 8*len(s))
 	for _, v := range s {
 		dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v))
 	}
 	return dst
+}
+
+// grow returns dst with room for n more bytes, so that appending them does not copy.
+func grow(dst []byte, n int) []byte {
+	if cap(dst)-len(dst) >= n {
+		return dst
+	}
+	return append(dst[:len(dst):len(dst)], make([]byte, n)...)[:len(dst)]
 }
 
 // appendDense appends the dimensions and the elements of a, or two zeros for an empty or
@@ -33,6 +42,7 @@ func appendDense(dst []byte, a *mat.Dense) []byte {
 		return appendInt(appendInt(dst, 0), 0)
 	}
 	r, c := a.Dims()
+	dst = grow(dst, 16+8*r*c)
 	dst = appendInt(appendInt(dst, int64(r)), int64(c))
 	raw := a.RawMatrix()
 	for i := range r {

@@ -30,11 +30,18 @@ func (m *Moments) setMean(data []float32, n, d int) (bad int) {
 	for i := range n {
 		row := data[i*d : (i+1)*d]
 		mean := mean[:len(row)]
-		if !finite(row) {
-			return i
-		}
 		for j, v := range row {
 			mean[j] += float64(v)
+		}
+	}
+	// The column sums are finite exactly when every value is (float32 values cannot
+	// overflow a float64 sum of fewer than 2⁹⁷⁰ of them): one check per column instead of
+	// one addition per value, and a search for the first bad row only when there is one.
+	if !finite64(mean) {
+		for i := range n {
+			if !finite(data[i*d : (i+1)*d]) {
+				return i
+			}
 		}
 	}
 	inv := 1 / float64(n)
@@ -62,6 +69,15 @@ func finite(row []float32) bool {
 	}
 	s := (s0 + s1) + (s2 + s3)
 	return !math.IsNaN(s) && !math.IsInf(s, 0)
+}
+
+// finite64 reports whether every value of s is finite.
+func finite64(s []float64) bool {
+	var t float64
+	for _, v := range s {
+		t += v * 0 // NaN for a NaN or an infinity, else 0
+	}
+	return t == 0
 }
 
 // centerTo stores the n×d float32 rows of src minus mean in dst and, if m2 is not nil,

@@ -89,14 +89,29 @@ func (o Omega32) CoMomentFrames(data []float32, n, d int, scratch []float32) (*C
 // detector counts), which an intermediate pass of a subspace iteration tolerates. A NaN or
 // an infinity in a frame makes its sketch row non-finite (unless the rows of Ω of those
 // pixels are exactly zero). Partials about the same shift add up: merge them with
-// SumMerger. scratch must hold Scratch32(m, d) values or be nil. It allocates P.
+// SumMerger. scratch must hold Scratch32(m, d) values or be nil. It allocates P. It is
+// o.Shift(shift).ProductFramesTo(nil, …); a pass over many blocks should call Shift once.
 func (o Omega32) ProductFrames(data []float32, n, d int, shift []float64, scratch []float32) (*mat.Dense, int) {
-	if len(data) != n*d || n < 1 || o.t32.Cols != d || len(shift) != d {
-		panic(fmt.Sprintf("linalg: Omega32.ProductFrames: %d values for %d×%d frames, Ωᵀ of %d columns, %d shifts", len(data), n, d, o.t32.Cols, len(shift)))
+	if len(shift) != o.t32.Cols {
+		panic(fmt.Sprintf("linalg: Omega32.ProductFrames: %d shifts for Ωᵀ of %d columns", len(shift), o.t32.Cols))
 	}
-	m := o.t32.Rows
-	if len(scratch) < Scratch32(m, d) {
-		scratch = make([]float32, Scratch32(m, d))
+	return o.Shift(shift).ProductFramesTo(nil, data, n, d, scratch)
+}
+
+// Shifted32 is an Omega32 with a shift and the correction c = Ωᵀ·shift computed once,
+// for the ProductFrames of every block of a pass.
+type Shifted32 struct {
+	o     Omega32
+	shift []float64
+	c     []float64
+}
+
+// Shift returns o with shift (D values, not copied) and c = Ωᵀ·shift. It panics if shift
+// does not have D values.
+func (o Omega32) Shift(shift []float64) Shifted32 {
+	m, d := o.t32.Rows, o.t32.Cols
+	if len(shift) != d {
+		panic(fmt.Sprintf("linalg: Omega32.Shift: %d shifts for Ωᵀ of %d columns", len(shift), d))
 	}
 	c := make([]float64, m)
 	for i := range m {
@@ -106,6 +121,21 @@ func (o Omega32) ProductFrames(data []float32, n, d int, shift []float64, scratc
 			t += row[j] * v
 		}
 		c[i] = t
+	}
+	return Shifted32{o: o, shift: shift, c: c}
+}
+
+// ProductFramesTo is Omega32.ProductFrames about the shift of s, with the product stored
+// in dst (m×d; zero-value or nil: allocated; its previous values are overwritten) and
+// returned. It panics if dst is not empty and not m×d.
+func (s Shifted32) ProductFramesTo(dst *mat.Dense, data []float32, n, d int, scratch []float32) (*mat.Dense, int) {
+	o, shift, c := s.o, s.shift, s.c
+	if len(data) != n*d || n < 1 || o.t32.Cols != d {
+		panic(fmt.Sprintf("linalg: Omega32.ProductFrames: %d values for %d×%d frames, Ωᵀ of %d columns", len(data), n, d, o.t32.Cols))
+	}
+	m := o.t32.Rows
+	if len(scratch) < Scratch32(m, d) {
+		scratch = make([]float32, Scratch32(m, d))
 	}
 	ys := scratch[RowChunk*d : RowChunk*d+RowChunk*m]
 	ps := blas32.General{Rows: m, Cols: d, Stride: d, Data: scratch[RowChunk*d+RowChunk*m : RowChunk*d+RowChunk*m+m*d]}
@@ -142,11 +172,11 @@ func (o Omega32) ProductFrames(data []float32, n, d int, shift []float64, scratc
 			blas32.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols32(x, c, e), beta, cols32(ps, c, e))
 		}
 	}
-	p := mat.NewDense(m, d, nil)
+	p := denseTo(dst, m, d, "Omega32.ProductFramesTo")
 	raw := p.RawMatrix()
 	for i := range m {
 		src := ps.Data[i*d : (i+1)*d]
-		dst := raw.Data[i*d : (i+1)*d]
+		dst := raw.Data[i*raw.Stride : i*raw.Stride+d]
 		dst, sh := dst[:len(src)], shift[:len(src)]
 		s := sum[i]
 		for j, v := range src {
@@ -154,6 +184,18 @@ func (o Omega32) ProductFrames(data []float32, n, d int, shift []float64, scratc
 		}
 	}
 	return p, -1
+}
+
+// denseTo returns dst if it is r×c, a new r×c matrix if dst is nil or empty, and panics
+// otherwise, naming fn.
+func denseTo(dst *mat.Dense, r, c int, fn string) *mat.Dense {
+	if dst == nil || dst.IsEmpty() {
+		return mat.NewDense(r, c, nil)
+	}
+	if dr, dc := dst.Dims(); dr != r || dc != c {
+		panic(fmt.Sprintf("linalg: %s: destination is %d×%d, want %d×%d", fn, dr, dc, r, c))
+	}
+	return dst
 }
 
 // products runs the chunks of a block: center stores rows centred in float32 in dst, and

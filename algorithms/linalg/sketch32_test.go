@@ -229,3 +229,49 @@ func TestNonFiniteEveryColumn(t *testing.T) {
 		}
 	}
 }
+
+// TestProductsTo checks the destination forms: a reused destination holding other values
+// gets the bits of a fresh one, and a destination of the wrong shape panics.
+func TestProductsTo(t *testing.T) {
+	n, d, m := 150, 70, 5
+	data := offsetFrames(n, d, 9)
+	omegaT := gaussian(m, d, rand.New(rand.NewPCG(2, 3)))
+	o := linalg.NewOmega32(omegaT)
+	shift := make([]float64, d)
+	for j := range shift {
+		shift[j] = float64(j) - 3.5
+	}
+	dirty := func() *mat.Dense {
+		a := mat.NewDense(m, d, nil)
+		for i := range m {
+			for j := range d {
+				a.Set(i, j, float64(i*d+j)+0.25)
+			}
+		}
+		return a
+	}
+	want, _ := o.ProductFrames(data, n, d, shift, nil)
+	got, bad := o.Shift(shift).ProductFramesTo(dirty(), data, n, d, nil)
+	if bad >= 0 || !bitsEqual(got, want) {
+		t.Errorf("Omega32: a reused destination changes the product")
+	}
+	want64, _ := linalg.ShiftedFrames(data, n, d, shift, omegaT, nil, nil)
+	got64, bad := linalg.ShiftedFramesTo(dirty(), data, n, d, shift, omegaT, nil, nil)
+	if bad >= 0 || !bitsEqual(got64, want64) {
+		t.Errorf("ShiftedFramesTo: a reused destination changes the product")
+	}
+	for name, fn := range map[string]func(){
+		"ProductFramesTo": func() { o.Shift(shift).ProductFramesTo(mat.NewDense(m, d+1, nil), data, n, d, nil) },
+		"ShiftedFramesTo": func() { linalg.ShiftedFramesTo(mat.NewDense(m+1, d, nil), data, n, d, shift, omegaT, nil, nil) },
+		"Shift":           func() { o.Shift(shift[1:]) },
+	} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("%s: no panic for a wrong shape", name)
+				}
+			}()
+			fn()
+		}()
+	}
+}

@@ -58,37 +58,49 @@
 //
 // # Single pass
 //
-// Settings.Passes = 1 runs the single-pass sketch of Tropp, Yurtsever, Udell & Cevher,
-// "Practical sketching algorithms for low-rank matrix approximation", SIAM J. Matrix Anal.
-// Appl. 38(4), 2017 (Algorithm 4 with the truncation of §5), which reads every frame
-// exactly once whatever the data. With the same Ω (D×l) and a Gaussian Ψ (s×N, s = 2l + 1)
-// whose column f is the first s normal values of rng stream (Seed, rng.CoRangeMatrix, f):
+// Settings.Passes = 1 reads every frame exactly once, whatever the data. Its one pass
+// accumulates both what the randomized solver with q = 0 needs and the co-range sketch of
+// Tropp, Yurtsever, Udell & Cevher, "Practical sketching algorithms for low-rank matrix
+// approximation", SIAM J. Matrix Anal. Appl. 38(4), 2017 (Algorithm 4 with the truncation
+// of §5), and decides after the pass which one forms B. With the same Ω (D×l) and a
+// Gaussian Ψ (s×N, s = 2l + 1) whose column f is the first s normal values of rng stream
+// (Seed, rng.CoRangeMatrix, f):
 //
-//	pass 1          moments; this rank's rows of Y = A·Ω; W = Ψ·A (s×D) along the block tree
-//	no pass         Y = Q·R (linalg.TSQR); Ψ·Q (s×l) along the block tree (Ψ regenerated)
-//	no pass         X̂ = (Ψ·Q)⁺·W, by a Householder QR of Ψ·Q, on every rank
-//	no pass         X̂ = U·S·Vᵀ; components = Vᵀ[:K], scores = Q·U[:, :K]·S[:K]
+//	pass 1          moments; this rank's rows of Y = A·Ω; P = (AᵀA·Ω)ᵀ = Yᵀ·A (l×D) and
+//	                W = Ψ·A (s×D) along the block tree (linalg.DualSketchFrames)
+//	no pass         Y = Q·R (linalg.TSQR)
+//	no pass         B = Qᵀ·A = R⁻ᵀ·P                     if cond(R) ≤ MaxFusedCond (the normal case)
+//	no pass         B = (Ψ·Q)⁺·W, by a Householder QR    otherwise (Result.CoRangeSolve); Ψ·Q
+//	                of Ψ·Q on every rank                   (s×l) along the block tree, Ψ regenerated
+//	no pass         B = U·S·Vᵀ; components = Vᵀ[:K], scores = Q·U[:, :K]·S[:K]
 //
-// The centring stays implicit: every block's rows of Y and its W are taken about the block
-// mean; the rows are moved to μ after the pass (by (mean_b − μ)ᵀ·Ω, as for q = 0 above), and
-// W partials merge with the exact update W = W_a + W_b + ((n_a/n)·Ψ_b·1 − (n_b/n)·Ψ_a·1)·δᵀ
-// (linalg.CoRangeMerger); with NoCenter, W = Ψ·Xc + (Ψ·1)·μᵀ. A block costs 2·B·D·(l + s)
-// flops, 1.5 times the 4·B·D·l of a fused pass of the randomized solver.
+// The first form is the randomized solver's with PowerIters < 0, bit for bit: the same
+// kernel computes Y and P in the same order and the merges are the same, so in the normal
+// case a single pass has exactly q = 0's accuracy. Where q = 0 would take a second pass
+// for B (a numerically rank-deficient sketch, e.g. noise-free data of rank < l), the
+// single pass uses Tropp et al.'s least-squares solve instead, which stays meaningful
+// there: Q still spans the range of A, so (Ψ·Q)⁺·Ψ·A = QᵀA.
 //
-// Accuracy (Tropp et al., Theorem 4.3, real field): Â = Q·X̂ satisfies
+// The centring stays implicit: every block's rows of Y, its P and its W are taken about the
+// block mean; the rows are moved to μ after the pass (by (mean_b − μ)ᵀ·Ω, as for q = 0
+// above), P partials merge with the co-moment update and W partials with the exact update
+// W = W_a + W_b + ((n_a/n)·Ψ_b·1 − (n_b/n)·Ψ_a·1)·δᵀ (linalg.DualSketchMerger); with
+// NoCenter, W = Ψ·Xc + (Ψ·1)·μᵀ. A block costs 2·B·D·(2l + s) flops, about twice the
+// 4·B·D·l of q = 0's pass: the price of not needing a second read when the sketch is
+// rank-deficient.
+//
+// Accuracy of Tropp's solve (Tropp et al., Theorem 4.3, real field): Â = Q·X̂ satisfies
 //
 //	E‖A − Â‖²_F ≤ (s − 1)/(s − l − 1) · min_{ϱ < l−1} (l − 1)/(l − ϱ − 1) · τ²_{ϱ+1}(A)
 //
 // with τ²_j = Σ_{i ≥ j} σ_i², and the rank-K result E‖A − ⟦Â⟧_K‖_F ≤ τ_{K+1}(A) + 2·√(that)
 // (Theorem 5.1). The second factor is the bound of Halko et al. for ‖A − QQᵀA‖²_F, which
-// the randomized solver with q = 0 attains; the least-squares step adds, in expectation,
-// l/(s − l − 1) = 1 times that error for s = 2l + 1 (TestSinglePassExpectedError checks all
-// three). The error is thus first order in the tail of the spectrum: the sketch is accurate
-// when the data are nearly of rank < l, and poor on noisy data whose noise carries a large
-// share of the variance, where its singular values are biased upwards (the explained
-// variance ratios can sum to more than 1) and the trailing components are noise. See
-// docs/pca.md for measured figures and the comparison with PowerIters < 0, which also reads
-// the data once when the sketch is well conditioned.
+// the fused form (and q = 0) attains; the least-squares step adds, in expectation,
+// l/(s − l − 1) = 1 times that error for s = 2l + 1 (TestSinglePassExpectedError checks
+// all three on Tropp's path, forced, and the Halko bound on the fused path). Tropp's error
+// is thus first order in the tail of the spectrum: accurate when the data are nearly of
+// rank < l, which is when it runs, and poor on noisy data, where its singular values are
+// biased upwards. See docs/pca.md for measured figures.
 //
 // Gram is exact: one pass reduces the D×D co-moment matrix Xcᵀ·Xc along the block tree
 // (per block a symmetric rank update, merged with the co-moment update), every rank
@@ -122,7 +134,8 @@
 //
 // Every sum over frames goes through the canonical block tree (collective.Accumulator):
 // moments, co-moments, sketch products, R factors and Qᵀ·A (and W = Ψ·A and Ψ·Q of the
-// single pass). Ω's entry (j, c) is the c-th normal value of rng stream (Seed,
+// single pass). The partials of a pass are merged as they complete, the right-hand one of
+// every merge returned to a pool for the next blocks of the pass. Ω's entry (j, c) is the c-th normal value of rng stream (Seed,
 // rng.TestMatrix, j), Ψ's entry (c, f) that of stream (Seed, rng.CoRangeMatrix, f). The dense factorizations of
 // replicated data (orthonormalisation of W, SVD of R and B, eigendecomposition of the
 // covariance) run on every rank on the same bits. Per-frame outputs (sketch rows, Q,
@@ -155,8 +168,9 @@
 //     eigendecomposition's D×D: 8·D² bytes each (32 MiB for D = 2048, 512 MiB for 8192).
 //   - TSQR: an R of at most D×D per partial, the (2D + 1)×D stacked matrix of a merge, and
 //     a float64 copy of a block (B·D) per worker.
-//   - Single pass: Y, the TSQR reflectors and Q, three nLocal×l float64 arrays; Ω, l×D;
-//     per block in flight and per pending tree node an s×D partial, s = 2l + 1 (7 MB for
-//     D = 16384, l = 26); per worker 64·D float64 of scratch.
+//   - Single pass: Y, the TSQR reflectors and Q, three nLocal×l float64 arrays; Ω and B,
+//     l×D each; per block in flight and per pending tree node an l×D and an s×D partial,
+//     s = 2l + 1 ((3l + 1)·D float64: 10 MB for D = 16384, l = 26); per worker 64·D
+//     float64 of scratch.
 //   - Scores: nLocal×K float64.
 package pca

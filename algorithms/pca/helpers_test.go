@@ -158,7 +158,7 @@ func runWorkers(p, workers int, src spmd.Source, n, d, block int, s pca.Settings
 // sameBits reports whether two results have the same bits in every replicated field.
 func sameBits(a, b *pca.Result) bool {
 	if a.Solver != b.Solver || a.N != b.N || a.D != b.D || a.K != b.K || a.Passes != b.Passes ||
-		a.Iter != b.Iter || a.Sketch != b.Sketch || a.ExtraPass != b.ExtraPass || a.CoSketch != b.CoSketch ||
+		a.Iter != b.Iter || a.Sketch != b.Sketch || a.ExtraPass != b.ExtraPass || a.CoSketch != b.CoSketch || a.CoRangeSolve != b.CoRangeSolve ||
 		!floatBits(a.TotalVariance, b.TotalVariance) || !floatBits(a.NoiseVariance, b.NoiseVariance) ||
 		!floatBits(a.SketchCond, b.SketchCond) || !denseBits(a.Components, b.Components) {
 		return false

@@ -233,14 +233,15 @@ func (f *fitter) sketchPass(name string, omegaT, y *mat.Dense, shift []float64) 
 // (linalg.ShiftedFrames), the block products summed along the block tree.
 // Collective.
 func (f *fitter) shiftedPass(name string, omegaT, y *mat.Dense, shift []float64) (*mat.Dense, error) {
-	return reduce(f, name, linalg.SumMerger{}, func(b spmd.Block) (*mat.Dense, error) {
+	r := newRecycler()
+	return reduce(f, name, r, func(b spmd.Block) (*mat.Dense, error) {
 		x := f.scratch()
 		defer f.release(x)
 		var yb *mat.Dense
 		if y != nil {
 			yb = f.localRows(y, b)
 		}
-		p, bad := linalg.ShiftedFrames(b.Data, b.Frames.Len(), f.d, shift, omegaT, yb, x)
+		p, bad := linalg.ShiftedFramesTo(r.get(), b.Data, b.Frames.Len(), f.d, shift, omegaT, yb, x)
 		if bad >= 0 {
 			return nil, badFrame{b.Frames.Beg + bad}
 		}
@@ -273,15 +274,44 @@ func (f *fitter) sketchPass32(name string, o linalg.Omega32) (*linalg.CoMoment, 
 // Collective.
 func (f *fitter) powerPass32(name string, o linalg.Omega32, shift []float64) (*mat.Dense, error) {
 	m, _ := o.T.Dims()
-	return reduce(f, name, linalg.SumMerger{}, func(b spmd.Block) (*mat.Dense, error) {
+	so := o.Shift(shift) // Ωᵀ·shift, once per pass
+	r := newRecycler()
+	return reduce(f, name, r, func(b spmd.Block) (*mat.Dense, error) {
 		x := f.scratch32(linalg.Scratch32(m, f.d))
 		defer f.release32(x)
-		p, bad := o.ProductFrames(b.Data, b.Frames.Len(), f.d, shift, x)
+		p, bad := so.ProductFramesTo(r.get(), b.Data, b.Frames.Len(), f.d, x)
 		if bad >= 0 {
 			return nil, badFrame{b.Frames.Beg + bad}
 		}
 		return p, nil
 	})
+}
+
+// recycler is the SumMerger of a pass whose block partials are equally shaped matrices:
+// the right-hand partial of a merge, which the block tree does not retain
+// (collective.Merger), goes to a pool from which the block functions of the pass take
+// the matrices of their partials (they overwrite every value). A pass then allocates
+// about as many partials as it holds at a time, not one per block.
+type recycler struct {
+	linalg.SumMerger
+	pool *sync.Pool
+}
+
+func newRecycler() recycler { return recycler{pool: &sync.Pool{}} }
+
+// Merge implements collective.Merger.
+func (r recycler) Merge(a, b *mat.Dense) *mat.Dense {
+	a = r.SumMerger.Merge(a, b)
+	r.pool.Put(b)
+	return a
+}
+
+// get returns a matrix from the pool, or nil.
+func (r recycler) get() *mat.Dense {
+	if m, ok := r.pool.Get().(*mat.Dense); ok {
+		return m
+	}
+	return nil
 }
 
 // addRow adds t to every row of a.

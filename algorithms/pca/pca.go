@@ -74,9 +74,12 @@ type Settings struct {
 	// otherwise; else Randomized.
 	Solver Solver
 	// Passes is the number of passes over the data the fit may make. Zero means the
-	// solver's own schedule (see the package documentation). 1 asks for the single-pass
-	// sketch of Tropp, Yurtsever, Udell & Cevher (2017): every frame is read exactly once,
-	// at some cost in accuracy (see the package documentation). It needs Solver Auto
+	// solver's own schedule (see the package documentation). 1 reads every frame exactly
+	// once: the pass keeps both the fused product of PowerIters < 0 and the co-range
+	// sketch of Tropp, Yurtsever, Udell & Cevher (2017), and B is formed like PowerIters < 0
+	// forms it (the same bits) unless the sketch is numerically rank-deficient, when Tropp
+	// et al.'s solve replaces the extra pass that PowerIters < 0 would take
+	// (Result.CoRangeSolve; see the package documentation). It needs Solver Auto
 	// (which then means Randomized) or Randomized, and PowerIters zero or negative; other
 	// values, and other combinations, make Fit return ErrPasses.
 	Passes int
@@ -133,6 +136,11 @@ type Result struct {
 	// CoSketch is the number of rows s = 2l + 1 of the co-range sketch W = Ψ·Xc of the
 	// single-pass solver (Settings.Passes = 1); zero otherwise.
 	CoSketch int
+	// CoRangeSolve reports that the single-pass solver formed B by Tropp et al.'s
+	// least-squares solve B = (Ψ·Q)⁺·W, because SketchCond > MaxFusedCond. False, the normal
+	// case, means B = R⁻ᵀ·(Xcᵀ·Y)ᵀ from the fused product, as with PowerIters < 0. Always
+	// false for the other solvers.
+	CoRangeSolve bool
 }
 
 // Errors returned by Fit. They carry stemreduce exit codes (spmd.Code): ErrComponents,

@@ -40,21 +40,25 @@ func Psi(seed uint64, beg, end, s int) *mat.Dense {
 // of the projection onto range(Y) (see the package documentation).
 func coSketchSize(l int) int { return 2*l + 1 }
 
-// singlePass is the single-pass solver (Settings.Passes = 1) of Tropp, Yurtsever, Udell &
-// Cevher (2017, Algorithm 4 and §5) with implicit centring. With A = X − 1·shiftᵀ (shift =
-// μ, or 0 with NoCenter), l = min(K + p, N, D), s = 2l + 1, Ω (D×l, rows keyed by pixel)
-// and Ψ (s×N, columns keyed by frame):
+// singlePass is the single-pass solver (Settings.Passes = 1): one read of the data gives
+// both the fused product of the randomized solver with q = 0 and the co-range sketch of
+// Tropp, Yurtsever, Udell & Cevher (2017, Algorithm 4 and §5), with implicit centring.
+// With A = X − 1·shiftᵀ (shift = μ, or 0 with NoCenter), l = min(K + p, N, D), s = 2l + 1,
+// Ω (D×l, rows keyed by pixel) and Ψ (s×N, columns keyed by frame):
 //
 //	pass 1:   moments;  this rank's rows of Y = A·Ω  (each block's rows about the block
-//	          mean, moved to shift once the pass has given μ);  W = Ψ·A (s×D) and Ψ·1,
-//	          per block about the block mean, merged along the block tree with the exact
-//	          update of linalg.CoRangeMerger
-//	no pass:  Y = Q·R (TSQR, explicit Q);  ΨQ = Σ_blocks Ψ_b·Q_b (s×l) along the block
-//	          tree, Ψ_b regenerated from the counter-based stream
-//	no pass:  X̂ = (ΨQ)⁺·W by a Householder QR of ΨQ, the same bits on every rank
-//	no pass:  X̂ = U·S·Vᵀ;  components = Vᵀ[:K],  scores = Q·U[:, :K]·S[:K]
+//	          mean, moved to shift once the pass has given μ);  P = (AᵀA·Ω)ᵀ = Yᵀ·A (l×D),
+//	          W = Ψ·A (s×D) and Ψ·1, per block about the block mean, merged along the block
+//	          tree with the exact updates of linalg.DualSketchMerger
+//	no pass:  Y = Q·R (TSQR, explicit Q)
+//	no pass:  B = Qᵀ·A = R⁻ᵀ·P                        if cond(R) ≤ MaxFusedCond
+//	          B = (ΨQ)⁺·W by a Householder QR of ΨQ    otherwise, with ΨQ = Σ_blocks Ψ_b·Q_b
+//	          (s×l) along the block tree, Ψ_b regenerated from the counter-based stream
+//	no pass:  B = U·S·Vᵀ;  components = Vᵀ[:K],  scores = Q·U[:, :K]·S[:K]
 //
-// so A ≈ Q·X̂ with every frame read once.
+// so A ≈ Q·B with every frame read once. The first form is the randomized solver's with
+// q = 0, bit for bit (the same kernels, in the same order, and the same merges); the second
+// is Tropp et al.'s, which stays meaningful when Y is numerically rank-deficient.
 func (f *fitter) singlePass(res *Result, s Settings) error {
 	n, d := f.plan.N, f.d
 	l, _ := sketchSize(s, n, d)
@@ -67,11 +71,11 @@ func (f *fitter) singlePass(res *Result, s Settings) error {
 	}
 	omegaT := mat.DenseCopyOf(Omega(s.Seed, d, l).T())
 	means := make([][]float64, f.plan.B1-f.plan.B0) // mean_bᵀ·Ω of every local block
-	part, err := reduce(f, "pca single pass", linalg.CoRangeMerger{}, func(b spmd.Block) (*linalg.CoRange, error) {
+	part, err := reduce(f, "pca single pass", linalg.DualSketchMerger{OmegaT: omegaT}, func(b spmd.Block) (*linalg.DualSketch, error) {
 		x := f.scratch()
 		defer f.release(x)
 		psiT := Psi(s.Seed, b.Frames.Beg, b.Frames.End, cs)
-		p, bad := linalg.CoRangeFrames(b.Data, b.Frames.Len(), d, omegaT, psiT, f.localRows(y, b), x)
+		p, bad := linalg.DualSketchFrames(b.Data, b.Frames.Len(), d, omegaT, psiT, f.localRows(y, b), x)
 		if bad >= 0 {
 			return nil, badFrame{b.Frames.Beg + bad}
 		}
@@ -97,11 +101,6 @@ func (f *fitter) singlePass(res *Result, s Settings) error {
 		r := f.plan.BlockRange(f.plan.B0 + i)
 		addRow(y.Slice(r.Beg-f.plan.Beg, r.End-f.plan.Beg, 0, l).(*mat.Dense), t)
 	}
-	// W = Ψ·(X − 1·shiftᵀ) = Ψ·Xc + (Ψ·1)·(μ − shift)ᵀ: a rank-one term without centring.
-	w := part.W
-	if s.NoCenter {
-		blas64.Ger(1, vec(part.G), vec(part.Mean), w.RawMatrix())
-	}
 
 	// Orthonormal basis of the range of Y.
 	ts := linalg.TSQR{Workers: f.workers()}
@@ -120,6 +119,19 @@ func (f *fitter) singlePass(res *Result, s Settings) error {
 	res.SketchCond = math.Inf(1)
 	if last := rsv[len(rsv)-1]; last > 0 {
 		res.SketchCond = rsv[0] / last
+	}
+	if res.SketchCond <= fusedCond {
+		// Rᵀ·B = P, as the randomized solver does for q = 0.
+		b := product(&part.CoMoment, omegaT, s.NoCenter)
+		rr := r.RawMatrix()
+		blas64.Trsm(blas.Left, blas.Trans, 1, blas64.Triangular{Uplo: blas.Upper, Diag: blas.NonUnit, N: rr.Rows, Data: rr.Data, Stride: rr.Stride}, b.RawMatrix())
+		return f.finishSketch(res, &qm, b)
+	}
+	res.CoRangeSolve = true
+	// W = Ψ·(X − 1·shiftᵀ) = Ψ·Xc + (Ψ·1)·(μ − shift)ᵀ: a rank-one term without centring.
+	w := part.W
+	if s.NoCenter {
+		blas64.Ger(1, vec(part.G), vec(part.Mean), w.RawMatrix())
 	}
 
 	// ΨQ = Σ_blocks Ψ_b·Q_b along the block tree: no data are read.

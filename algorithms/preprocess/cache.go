@@ -8,14 +8,15 @@ import (
 )
 
 // Cache keeps the frames of one rank's partition in memory once they have been read, so
-// that later passes copy them from RAM instead of reading and preprocessing the input
-// again. It implements spmd.Source.
+// that later passes take them from RAM instead of reading and preprocessing the input
+// again. It implements spmd.Source and spmd.FrameViewer: a pass (spmd.Stream) works on
+// the cached frames in place, without copying them.
 //
 // The first pass fills it: reads that continue where the filled part ends are passed to
-// the source below and copied in; reads inside the filled part are served from memory;
-// any other read (out of order, or outside the partition) goes to the source below and is
-// not kept. A pass reads its partition in order, so after one complete pass the cache
-// holds it all.
+// the source below (straight into the cache's memory by ViewFloat32, or copied in by
+// ReadFloat32); reads inside the filled part are served from memory; any other read (out
+// of order, or outside the partition) goes to the source below and is not kept. A pass
+// reads its partition in order, so after one complete pass the cache holds it all.
 type Cache struct {
 	src  spmd.Source
 	beg  int // first frame of the partition
@@ -76,6 +77,33 @@ func (c *Cache) ReadFloat32(dst []float32, beg, end int) error {
 		return nil
 	}
 	return c.src.ReadFloat32(dst, beg, end)
+}
+
+// ViewFloat32 implements spmd.FrameViewer: it returns frames [beg, end) in the cache's
+// memory, first reading them from the source below into it when they continue the filled
+// part. ok is false for any other range (out of order, or outside the partition). The
+// frames must not be modified through the slice; they change only by Apply.
+func (c *Cache) ViewFloat32(beg, end int) (data []float32, ok bool, err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	lo, hi := beg-c.beg, end-c.beg // in partition frames
+	switch {
+	case lo < 0 || lo > hi || hi > c.n:
+		return nil, false, nil
+	case hi <= c.fill:
+		c.hits += int64(hi - lo)
+		return c.data[lo*c.d : hi*c.d : hi*c.d], true, nil
+	case lo == c.fill:
+		if c.data == nil {
+			c.data = make([]float32, c.n*c.d)
+		}
+		if err := c.src.ReadFloat32(c.data[lo*c.d:hi*c.d], beg, end); err != nil {
+			return nil, false, err
+		}
+		c.fill = hi
+		return c.data[lo*c.d : hi*c.d : hi*c.d], true, nil
+	}
+	return nil, false, nil
 }
 
 // Apply calls fn on the cached frames in place, in pieces: fn(data, beg, end) with data

@@ -1,6 +1,7 @@
 package preprocess_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -319,6 +320,60 @@ func TestCache(t *testing.T) {
 		if v != float32(16*d+i) {
 			t.Fatalf("after Apply, value %d is %v", i, v)
 		}
+	}
+}
+
+// TestCacheView checks the cache as an spmd.FrameViewer: the first pass reads through
+// ViewFloat32 into the cache's memory, later views are that memory, out-of-order ranges
+// are refused without a read, and Stream over the cache sees the frames.
+func TestCacheView(t *testing.T) {
+	const n, d = 40, 3
+	data := counts(n, 1, d, 2)
+	var reads int
+	src := countingSource{spmdtest.MemSource{Data: data, D: d}, &reads}
+	plan := spmd.NewPlan(n, 4, 3, 1) // frames [16, 28)
+	c := preprocess.NewCache(src, plan, d)
+	view := func(beg, end int, want bool) []float32 {
+		v, ok, err := c.ViewFloat32(beg, end)
+		if err != nil || ok != want {
+			t.Fatalf("view [%d, %d): ok %v, %v; want ok %v", beg, end, ok, err, want)
+		}
+		for i, x := range v {
+			if x != data[beg*d+i] {
+				t.Fatalf("view [%d, %d): value %d is %v, want %v", beg, end, i, x, data[beg*d+i])
+			}
+		}
+		return v
+	}
+	view(20, 24, false) // out of order
+	view(0, 4, false)   // outside the partition
+	if reads != 0 {
+		t.Fatalf("%d reads for refused views", reads)
+	}
+	a := view(16, 20, true)
+	view(20, 28, true)
+	if !c.Complete() || reads != 2 {
+		t.Fatalf("complete %v after %d reads, want true after 2", c.Complete(), reads)
+	}
+	b := view(16, 28, true)
+	if &a[0] != &b[0] || reads != 2 || c.Hits() != 12 {
+		t.Errorf("a view of cached frames is not the cache's memory (%d reads, %d hits)", reads, c.Hits())
+	}
+	var sum float64
+	err := spmd.Stream(context.Background(), &spmd.Env{TileBytes: 4 * d * 4}, "t", plan, d, c, func(blocks []spmd.Block) error {
+		for _, b := range blocks {
+			for _, v := range b.Data {
+				sum += float64(v)
+			}
+		}
+		return nil
+	})
+	var want float64
+	for _, v := range data[16*d : 28*d] {
+		want += float64(v)
+	}
+	if err != nil || sum != want || reads != 2 {
+		t.Errorf("stream over the cache: %v, sum %v (want %v), %d reads", err, sum, want, reads)
 	}
 }
 
