@@ -211,6 +211,8 @@ func TestJobReads(t *testing.T) {
 		{"stats", input + "[stats]\n", 1},
 		{"pca", input + "[pca]\nk = 3\n", 1},
 		{"stats pca", input + "[stats]\n[pca]\nk = 3\n", 403.0 / 400},
+		{"stats pca single pass", input + "[stats]\n[pca]\nk = 3\npasses = \"1\"\n", 403.0 / 400},
+		{"pca single pass", input + "[pca]\nk = 3\npasses = 1\n", 1},
 		{"stats pca no cache", input + "[stats]\n[pca]\nk = 3\nsolver = \"gram\"\ncache = \"off\"\n", 3},
 	} {
 		job := writeJob(t, dir, "job.toml", c.text)

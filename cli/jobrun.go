@@ -345,13 +345,16 @@ func (jr *jobRun) prepare() error {
 }
 
 // pcaFrames returns the input frames of this rank's part of the PCA, for the pass of the
-// UDFs to keep for it, when there is such a pass and the PCA keeps its preprocessed frames
-// in RAM (so the input frames are needed only until its first pass ends) with room for
-// the input frames too; else none.
+// UDFs to keep for the PCA's first pass, when there is such a pass and they fit in RAM
+// beside the PCA's own cache; else none.
 func (jr *jobRun) pcaFrames() []int {
 	r := jr.r
-	raw := int64(r.plan.NLocal()) * int64(r.shape.D()) * 4
-	if len(jr.udfs) == 0 || !r.cacheFits(r.workBytes(jr.g), raw) {
+	work := r.workBytes(jr.g)
+	held := int64(r.plan.NLocal()) * int64(r.shape.D()) * 4
+	if r.keepsFrames(work) {
+		held += r.cacheBytes()
+	}
+	if len(jr.udfs) == 0 || !r.fits(work, held) {
 		return nil
 	}
 	slots := make([]int, 0, r.plan.NLocal())

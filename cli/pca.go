@@ -58,7 +58,7 @@ func (o *PCAOptions) AddFlags(f *flag.FlagSet) {
 	f.IntVar(&o.K, "k", 0, "number of principal `components` (required)")
 	f.StringVar(&o.Solver, "solver", "auto", "`solver`: auto (picked from the shape, logged), randomized, gram or tsqr (exact)")
 	f.StringVar(&o.PowerIters, "power-iters", "auto", "power iterations `Q` of the randomized solver (auto: 7 if K < 0.1·min(N, D), else 4)")
-	f.StringVar(&o.Passes, "passes", "auto", "passes over the data: `auto` (the solver's schedule) or 1 (the single-pass sketch of Tropp et al. 2017: every frame read once, less accurate)")
+	f.StringVar(&o.Passes, "passes", "auto", "passes over the data: `auto` (the solver's schedule) or 1 (every frame read once: the accuracy of --power-iters 0, Tropp et al. 2017's sketch when the data are nearly rank-deficient)")
 	f.IntVar(&o.Oversample, "oversample", 10, "extra columns `P` of the randomized sketch")
 	f.Uint64Var(&o.Seed, "seed", 0, "seed `S` of the randomized solver's test matrix")
 	f.BoolVar(&o.NoCenter, "no-center", false, "do not subtract the mean frame (a truncated SVD, like HyperSpy's default)")
@@ -363,7 +363,7 @@ func (r *pcaRun) fit(ctx context.Context, g GlobalOptions, spec string) (*pcaFit
 	}
 	work := r.workBytes(g)
 	var cache *preprocess.Cache
-	if r.cacheFits(work, 0) {
+	if r.keepsFrames(work) {
 		cache = preprocess.NewCache(src, r.plan, r.d)
 		src = cache
 	}
@@ -415,12 +415,27 @@ func (r *pcaRun) fit(ctx context.Context, g GlobalOptions, spec string) (*pcaFit
 	return fit, nil
 }
 
-// cacheFits reports whether this rank keeps its preprocessed frames in RAM (--cache,
-// --mem-per-rank), next to work bytes of working memory and extra bytes held by others.
-func (r *pcaRun) cacheFits(work, extra int64) bool {
-	cb := int64(r.plan.NLocal()) * int64(r.d) * 4
+// keepsFrames reports whether this rank keeps its preprocessed frames in RAM: when the
+// fit reads them more than once and they fit (--cache, --mem-per-rank) next to work bytes
+// of working memory.
+func (r *pcaRun) keepsFrames(work int64) bool {
+	return !r.onePass() && r.fits(work, r.cacheBytes())
+}
+
+// onePass reports whether the fit reads its frames once (--passes 1 without the pass of
+// the Poisson totals), so that keeping them would only cost memory.
+func (r *pcaRun) onePass() bool {
+	return r.cfg.fit.Passes == 1 && r.cfg.pre.Normalize != preprocess.Poisson
+}
+
+// cacheBytes is the size of this rank's preprocessed frames.
+func (r *pcaRun) cacheBytes() int64 { return int64(r.plan.NLocal()) * int64(r.d) * 4 }
+
+// fits reports whether held bytes kept in RAM fit the budget (--cache, --mem-per-rank) next
+// to work bytes of working memory.
+func (r *pcaRun) fits(work, held int64) bool {
 	// Go's collector lets the heap grow to about twice the live data (GOGC=100).
-	return r.o.Cache != "off" && r.plan.NLocal() > 0 && 2*(cb+work+extra) <= r.budget
+	return r.o.Cache != "off" && r.plan.NLocal() > 0 && 2*(held+work) <= r.budget
 }
 
 // pcaBlock returns the frames per block of a fit of n frames: --block if given, else
@@ -578,6 +593,8 @@ func (r *pcaRun) logCache(cache *preprocess.Cache, work, budget int64, note stri
 	size := int64(r.plan.NLocal()) * int64(r.d) * 4
 	what := fmt.Sprintf("rank 0: %d frames, %s, plus about %s of working memory, twice that for the garbage collector; --mem-per-rank %s%s", r.plan.NLocal(), mib(size), mib(work), mib(budget), note)
 	switch {
+	case r.onePass():
+		r.penv.Log.Infof("cache: not kept: --passes 1 reads every frame once")
 	case on[0] == int64(r.c.Size()):
 		r.penv.Log.Infof("cache: every rank keeps its preprocessed frames in RAM after the first pass (%s)", what)
 	case on[0] == 0 && r.o.Cache == "off":

@@ -90,6 +90,9 @@ func TestPCABitwiseAcrossRanks(t *testing.T) {
 				if r.extra != nil && r.extra[0] == "--cache" {
 					wantCache = "cache: off"
 				}
+				if cfg.name == "single pass" {
+					wantCache = "cache: not kept: --passes 1 reads every frame once"
+				}
 				if !strings.Contains(res.stderr, wantCache) {
 					t.Errorf("%s: the log does not say %q:\n%s", r.label, wantCache, res.stderr)
 				}

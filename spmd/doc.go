@@ -16,7 +16,9 @@
 // block order into a collective.Accumulator, so the result follows the canonical block tree
 // and has the same bits for any number of ranks and threads. No collective call happens
 // while streaming: a rank that fails (read error, cancellation) stops reading, and the
-// failure is agreed at the end of the pass.
+// failure is agreed at the end of the pass. A Source that holds its frames in memory
+// (FrameViewer, e.g. the PCA's cache of preprocessed frames) hands them out in place
+// instead of copying them into a tile.
 //
 // # Errors
 //
