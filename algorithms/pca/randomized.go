@@ -122,22 +122,9 @@ func (f *fitter) randomized(res *Result, s Settings) error {
 	}
 
 	// Orthonormal basis of the range of Y, and B = Qᵀ·A.
-	ts := linalg.TSQR{Workers: f.workers()}
-	if err := ts.Factorize(f.c, f.plan, y); err != nil {
-		return err
-	}
 	var r, qm mat.Dense
-	ts.RTo(&r)
-	if err := ts.QTo(f.c, &qm); err != nil {
+	if err := f.rangeBasis(y, &r, &qm, res); err != nil {
 		return err
-	}
-	rsv, err := linalg.SingularValues(&r)
-	if err != nil {
-		return err
-	}
-	res.SketchCond = math.Inf(1)
-	if last := rsv[len(rsv)-1]; last > 0 {
-		res.SketchCond = rsv[0] / last
 	}
 	var b *mat.Dense
 	if res.SketchCond <= fusedCond {
@@ -205,4 +192,28 @@ func product(p *linalg.CoMoment, omegaT *mat.Dense, noCenter bool) *mat.Dense {
 	blas64.Gemv(blas.NoTrans, 1, omegaT.RawMatrix(), vec(p.Mean), 0, vec(t))
 	blas64.Ger(float64(p.N), vec(t), vec(p.Mean), p.P.RawMatrix())
 	return p.P
+}
+
+// rangeBasis factorizes this rank's rows y of the sketch Y = Q·R by distributed TSQR into
+// r (l×l, on every rank) and q (this rank's rows of Q), and records cond(R) as
+// res.SketchCond (+Inf when R is singular).
+// Collective.
+func (f *fitter) rangeBasis(y, r, q *mat.Dense, res *Result) error {
+	ts := linalg.TSQR{Workers: f.workers()}
+	if err := ts.Factorize(f.c, f.plan, y); err != nil {
+		return err
+	}
+	ts.RTo(r)
+	if err := ts.QTo(f.c, q); err != nil {
+		return err
+	}
+	rsv, err := linalg.SingularValues(r)
+	if err != nil {
+		return err
+	}
+	res.SketchCond = math.Inf(1)
+	if last := rsv[len(rsv)-1]; last > 0 {
+		res.SketchCond = rsv[0] / last
+	}
+	return nil
 }

@@ -1,8 +1,6 @@
 package pca
 
 import (
-	"math"
-
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/mat"
@@ -103,22 +101,9 @@ func (f *fitter) singlePass(res *Result, s Settings) error {
 	}
 
 	// Orthonormal basis of the range of Y.
-	ts := linalg.TSQR{Workers: f.workers()}
-	if err := ts.Factorize(f.c, f.plan, y); err != nil {
-		return err
-	}
 	var r, qm mat.Dense
-	ts.RTo(&r)
-	if err := ts.QTo(f.c, &qm); err != nil {
+	if err := f.rangeBasis(y, &r, &qm, res); err != nil {
 		return err
-	}
-	rsv, err := linalg.SingularValues(&r)
-	if err != nil {
-		return err
-	}
-	res.SketchCond = math.Inf(1)
-	if last := rsv[len(rsv)-1]; last > 0 {
-		res.SketchCond = rsv[0] / last
 	}
 	if res.SketchCond <= fusedCond {
 		// Rᵀ·B = P, as the randomized solver does for q = 0.
