@@ -83,7 +83,8 @@
 //     gonum's Dgemm and Sgemm never spawn goroutines);
 //   - partials are combined along the canonical block tree only (collective.Accumulator);
 //     no sum over rows goes through Allreduce;
-//   - the small dense factorizations (ThinQR, SVD, SingularValues, EigenSym) are run by
+//   - the small dense factorizations (ThinQR, SVD, SingularValues, EigenSym, TopEigenSym)
+//     are run by
 //     every rank on replicated input and have no other input;
 //   - per-row outputs (rows of Q) are computed block by block.
 //

@@ -14,7 +14,8 @@ import (
 // gram is the exact solver on the covariance matrix:
 //
 //	pass 1:   moments and C = Σ_blocks (co-moment of the block) merged along the block tree
-//	no pass:  C = V·Λ·Vᵀ on every rank, S = √Λ, components = Vᵀ[:K]
+//	no pass:  C = V·Λ·Vᵀ on every rank (all of Λ, the first K columns of V: TopEigenSym),
+//	          S = √Λ, components = Vᵀ[:K]
 //	pass 2:   scores = (X − 1·shiftᵀ)·V[:, :K]
 func (f *fitter) gram(res *Result, s Settings) error {
 	d := f.d
@@ -39,7 +40,7 @@ func (f *fitter) gram(res *Result, s Settings) error {
 	if s.NoCenter {
 		blas64.Syr(float64(part.N), vec(part.Mean), sym)
 	}
-	vals, vecs, err := linalg.EigenSym(mat.NewSymDense(d, cov.Data))
+	vals, vecs, err := linalg.TopEigenSym(mat.NewSymDense(d, cov.Data), s.K)
 	if err != nil {
 		return err
 	}
