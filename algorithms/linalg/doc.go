@@ -84,8 +84,7 @@
 //   - partials are combined along the canonical block tree only (collective.Accumulator);
 //     no sum over rows goes through Allreduce;
 //   - the small dense factorizations (ThinQR, SVD, SingularValues, EigenSym, TopEigenSym)
-//     are run by
-//     every rank on replicated input and have no other input;
+//     are run by every rank on replicated input and have no other input;
 //   - per-row outputs (rows of Q) are computed block by block.
 //
 // Every rank must use the same BLAS implementation with the same thread count.
