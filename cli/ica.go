@@ -11,6 +11,7 @@ import (
 
 	"github.com/stemreduce/stemreduce/algorithms/ica"
 	"github.com/stemreduce/stemreduce/collective"
+	"github.com/stemreduce/stemreduce/io/dataset"
 	"github.com/stemreduce/stemreduce/io/h5"
 	"github.com/stemreduce/stemreduce/spmd"
 )
@@ -152,6 +153,28 @@ func readPCA(c collective.Comm, file string, block int) (*storedPCA, error) {
 	}
 	p.plan = spmd.NewPlan(p.n, pcaBlock(p.n, block), c.Size(), c.Rank())
 	return p, spmd.Agree(c, p.readScores(f))
+}
+
+// readPCAFor is readPCA of a PCA that must have been fitted on an input of shape.
+// Collective. The error of readPCA is agreed; that of the shape is the same on every rank.
+func readPCAFor(c collective.Comm, file string, block int, shape dataset.Shape) (*storedPCA, error) {
+	p, err := readPCA(c, file, block)
+	if err == nil && prod(p.nav) != shape.N() {
+		err = spmd.Inputf("--from=%q: the PCA's scan %v does not match the input's %v", file, p.nav, shape.Nav)
+	}
+	return p, err
+}
+
+// fromExcludes refuses, with --from (the PCA read from a file), the PCA options given and
+// the ROI flags.
+func fromExcludes(from string, given []string, po PassOptions) error {
+	if len(given) > 0 {
+		return spmd.Usagef("%s: PCA options do not apply with --from (the PCA is read from %s)", given[0], from)
+	}
+	if po.ROI != "" || po.ROIMask != "" {
+		return spmd.Usagef("--roi, --roi-mask: do not apply with --from (the ROI is that of the PCA in %s)", from)
+	}
+	return nil
 }
 
 // bad is an input error about the file.
@@ -392,11 +415,8 @@ func runICACmd(ctx context.Context, env Env, g GlobalOptions, args []string) err
 	var cfg pcaConfig
 	set, given := pcaFlagsSet(f, pcaStageRename)
 	if o.From != "" {
-		if len(given) > 0 {
-			return spmd.Usagef("%s: PCA options do not apply with --from (the PCA is read from %s)", given[0], o.From)
-		}
-		if po.ROI != "" || po.ROIMask != "" {
-			return spmd.Usagef("--roi, --roi-mask: do not apply with --from (the ROI is that of the PCA in %s)", o.From)
+		if err := fromExcludes(o.From, given, po); err != nil {
+			return err
 		}
 	} else {
 		pco.set = set
@@ -433,10 +453,7 @@ func runICA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco P
 	)
 	if o.From != "" {
 		penv = g.passEnv(env)
-		stored, err = readPCA(c, o.From, g.Block)
-		if err == nil && prod(stored.nav) != ds.Shape().N() {
-			err = spmd.Inputf("--from=%q: the PCA's scan %v does not match the input's %v", o.From, stored.nav, ds.Shape().Nav)
-		}
+		stored, err = readPCAFor(c, o.From, g.Block, ds.Shape())
 		if err == nil && s.K > stored.m {
 			err = spmd.Usagef("-k=%d: the PCA in %s has %d components; want 2 <= k <= %d", s.K, o.From, stored.m, stored.m)
 		}

@@ -136,11 +136,8 @@ func runUMAPCmd(ctx context.Context, env Env, g GlobalOptions, args []string) er
 	var cfg pcaConfig
 	set, given := pcaFlagsSet(f, pcaStageRename)
 	if o.From != "" {
-		if len(given) > 0 {
-			return spmd.Usagef("%s: PCA options do not apply with --from (the PCA is read from %s)", given[0], o.From)
-		}
-		if po.ROI != "" || po.ROIMask != "" {
-			return spmd.Usagef("--roi, --roi-mask: do not apply with --from (the ROI is that of the PCA in %s)", o.From)
+		if err := fromExcludes(o.From, given, po); err != nil {
+			return err
 		}
 		if !kSet {
 			pco.K = 0 // every stored score
@@ -195,10 +192,7 @@ func runUMAP(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco 
 	)
 	if o.From != "" {
 		penv = g.passEnv(env)
-		stored, err = readPCA(c, o.From, g.Block)
-		if err == nil && prod(stored.nav) != ds.Shape().N() {
-			err = spmd.Inputf("--from=%q: the PCA's scan %v does not match the input's %v", o.From, stored.nav, ds.Shape().Nav)
-		}
+		stored, err = readPCAFor(c, o.From, g.Block, ds.Shape())
 		if err == nil {
 			dim, err = umapDim(stored, pco.K, s, o.From)
 		}

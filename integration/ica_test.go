@@ -144,12 +144,7 @@ func TestICABadInput(t *testing.T) {
 	pcaFile := filepath.Join(dir, "pca.h5")
 	mustRun(t, 0, "pca", in, "-k", "3", "-o", pcaFile)
 	genFile := strings.TrimSuffix(in, ":/data")
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
+	tests := []badRun{
 		{"k missing", []string{"ica", in}, 2, "-k is required"},
 		{"k < 2", []string{"ica", in, "-k", "1"}, 2, "-k=1: want at least 2"},
 		{"k > rank", []string{"ica", in, "-k", "49"}, 2, "-k=49: want at most min(N, D)"},
@@ -161,21 +156,5 @@ func TestICABadInput(t *testing.T) {
 		{"bad fun", []string{"ica", in, "-k", "3", "--fun", "tanh"}, 2, "--fun=\"tanh\""},
 		{"bad algorithm", []string{"ica", in, "-k", "3", "--algorithm", "symmetric"}, 2, "--algorithm=\"symmetric\""},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".h5")
-			r := run(t, 2, append(tc.args, "-o", out)...)
-			if r.code != tc.code {
-				t.Errorf("exit %d, want %d\nstderr:\n%s", r.code, tc.code, r.stderr)
-			}
-			if !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("stderr does not say %q:\n%s", tc.want, r.stderr)
-			}
-			for _, f := range []string{out, out + ".tmp"} {
-				if _, err := os.Stat(f); err == nil {
-					t.Errorf("%s exists after a failed run", f)
-				}
-			}
-		})
-	}
+	checkBadRuns(t, dir, tests)
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -85,4 +86,43 @@ func ownLines(stderr string) []string {
 		}
 	}
 	return ours
+}
+
+// badRun is a run that must fail: with exit code code and a line of stemreduce's that
+// says want.
+type badRun struct {
+	name string
+	args []string
+	code int
+	want string
+}
+
+// checkBadRuns runs every case under mpirun with 2 ranks and "-o DIR/NAME.h5", and checks
+// its exit code, that stemreduce wrote one error line ("stemreduce: ...") saying want, and
+// that neither the output nor its temporary file is left.
+func checkBadRuns(t *testing.T, dir string, cases []badRun) {
+	t.Helper()
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".h5")
+			r := run(t, 2, append(tc.args, "-o", out)...)
+			if r.code != tc.code {
+				t.Errorf("exit %d, want %d\nstderr:\n%s", r.code, tc.code, r.stderr)
+			}
+			var errs []string // stemreduce's error lines (not its log lines, "stemreduce[r0/2]: ...")
+			for _, l := range ownLines(r.stderr) {
+				if strings.HasPrefix(l, "stemreduce: ") {
+					errs = append(errs, l)
+				}
+			}
+			if len(errs) != 1 || !strings.Contains(errs[0], tc.want) {
+				t.Errorf("want one stemreduce error line saying %q:\n%s", tc.want, r.stderr)
+			}
+			for _, f := range []string{out, out + ".tmp"} {
+				if _, err := os.Stat(f); err == nil {
+					t.Errorf("%s exists after a failed run", f)
+				}
+			}
+		})
+	}
 }

@@ -3,7 +3,6 @@ package integration
 import (
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -96,12 +95,7 @@ func TestUMAPBadInput(t *testing.T) {
 	frames[27*d+3] = float32(math.NaN())
 	nanFile := filepath.Join(dir, "nan.h5")
 	writeFrames(t, nanFile, frames, n, 3, 4)
-	tests := []struct {
-		name string
-		args []string
-		code int
-		want string
-	}{
+	tests := []badRun{
 		{"n-neighbors < 2", []string{"umap", in, "--pca-k", "4", "--n-neighbors", "1"}, 2, "--n-neighbors=1: want at least 2"},
 		{"n-neighbors >= N", []string{"umap", in, "--pca-k", "4", "--n-neighbors", "64"}, 2, "--n-neighbors=64: want fewer neighbours than the 64 points"},
 		{"NaN raw", []string{"umap", nanFile, "--pca-k", "0", "--n-neighbors", "5"}, 3, "NaN"},
@@ -110,23 +104,7 @@ func TestUMAPBadInput(t *testing.T) {
 		{"bad metric", []string{"umap", in, "--metric", "manhattan"}, 2, "--metric=\"manhattan\""},
 		{"init pca raw", []string{"umap", in, "--pca-k", "0", "--init", "pca"}, 2, "--init pca"},
 	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			out := filepath.Join(dir, strings.ReplaceAll(tc.name, " ", "_")+".h5")
-			r := run(t, 2, append(tc.args, "-o", out)...)
-			if r.code != tc.code {
-				t.Errorf("exit %d, want %d\nstderr:\n%s", r.code, tc.code, r.stderr)
-			}
-			if !strings.Contains(r.stderr, tc.want) {
-				t.Errorf("stderr does not say %q:\n%s", tc.want, r.stderr)
-			}
-			for _, f := range []string{out, out + ".tmp"} {
-				if _, err := os.Stat(f); err == nil {
-					t.Errorf("%s exists after a failed run", f)
-				}
-			}
-		})
-	}
+	checkBadRuns(t, dir, tests)
 }
 
 // TestUMAPDefaults checks the defaults that depend on the input: 50 PCA scores, 500
