@@ -24,8 +24,9 @@ type PoissonScale struct {
 	// FrameTotals are a_f = Σ_j x_fj of this rank's frames [plan.Beg, plan.End).
 	FrameTotals []float64
 
-	beg    int       // plan.Beg
-	colInv []float64 // 1/√b_j, or 0 where b_j = 0
+	beg     int       // plan.Beg
+	colInv  []float64 // 1/√b_j, or 0 where b_j = 0
+	colSqrt []float64 // √b_j
 }
 
 // PoissonTotals makes one pass over this rank's frames of src, the frames of the
@@ -75,13 +76,14 @@ func (p *Pipeline) PoissonTotals(ctx context.Context, c collective.Comm, env *sp
 		return nil, err
 	}
 	ps.PixelTotals = sums
-	ps.colInv = make([]float64, d)
+	ps.colInv, ps.colSqrt = make([]float64, d), make([]float64, d)
 	for j, b := range sums {
 		switch {
 		case b < 0:
 			return nil, spmd.WithCode(spmd.ExitInput, &PixelError{Pixel: []int{j / p.ox, j % p.ox}, Total: b})
 		case b > 0:
-			ps.colInv[j] = 1 / math.Sqrt(b)
+			ps.colSqrt[j] = math.Sqrt(b)
+			ps.colInv[j] = 1 / ps.colSqrt[j]
 		}
 	}
 	return ps, nil
@@ -131,12 +133,8 @@ func (ps *PoissonScale) Unscale(row []float64, f int) {
 		panic(fmt.Sprintf("preprocess: Poisson unscale of frame %d (%d values) outside this rank's %d frames from %d", f, len(row), len(ps.FrameTotals), ps.beg))
 	}
 	sa := math.Sqrt(ps.FrameTotals[f-ps.beg])
-	for j, b := range ps.PixelTotals {
-		if b == 0 {
-			row[j] = 0
-			continue
-		}
-		row[j] *= sa * math.Sqrt(b)
+	for j, sb := range ps.colSqrt[:len(row)] {
+		row[j] *= sa * sb // 0 where b_j = 0
 	}
 }
 
