@@ -494,13 +494,8 @@ func runICA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, pco P
 	}
 	var scores, frameTotals []float64
 	if fit != nil {
-		if scores, err = gatherRows(c, plan, rawData(fit.res.Scores, plan.NLocal(), fit.res.K), fit.res.K, tagScores); err != nil {
+		if scores, frameTotals, err = r.gatherFit(fit); err != nil {
 			return err
-		}
-		if fit.ps != nil {
-			if frameTotals, err = gatherRows(c, plan, fit.ps.FrameTotals, 1, tagTotals); err != nil {
-				return err
-			}
 		}
 	}
 	penv.Times.Add("gather", time.Since(gstart))

@@ -421,16 +421,9 @@ func (jr *jobRun) pca(ctx context.Context) error {
 		return err
 	}
 	gstart := time.Now()
-	c, k := jr.env.Comm, fit.res.K
-	scores, err := gatherRows(c, r.plan, rawData(fit.res.Scores, r.plan.NLocal(), k), k, tagScores)
+	scores, totals, err := r.gatherFit(fit)
 	if err != nil {
 		return err
-	}
-	var totals []float64
-	if fit.ps != nil {
-		if totals, err = gatherRows(c, r.plan, fit.ps.FrameTotals, 1, tagTotals); err != nil {
-			return err
-		}
 	}
 	jr.penv.Times.Add("gather", time.Since(gstart))
 	jr.fitted = fittedPCA(r, fit)

@@ -274,15 +274,9 @@ func runPCA(ctx context.Context, env Env, g GlobalOptions, po PassOptions, o PCA
 	}
 	res := fit.res
 	gstart := time.Now()
-	scores, err := gatherRows(c, r.plan, rawData(res.Scores, r.plan.NLocal(), cfg.fit.K), cfg.fit.K, tagScores)
+	scores, frameTotals, err := r.gatherFit(fit)
 	if err != nil {
 		return err
-	}
-	var frameTotals []float64
-	if fit.ps != nil {
-		if frameTotals, err = gatherRows(c, r.plan, fit.ps.FrameTotals, 1, tagTotals); err != nil {
-			return err
-		}
 	}
 	r.penv.Times.Add("gather", time.Since(gstart))
 
@@ -773,6 +767,20 @@ func gatherRows(c collective.Comm, plan spmd.Plan, local []float64, width, tag i
 		}
 	}
 	return all, nil
+}
+
+// gatherFit gathers on rank 0 the scores of the fit (plan.N×K) and, with --normalize
+// poisson, the frame totals; nil elsewhere.
+// Collective.
+func (r *pcaRun) gatherFit(fit *pcaFit) (scores, totals []float64, err error) {
+	k := fit.res.K
+	if scores, err = gatherRows(r.c, r.plan, rawData(fit.res.Scores, r.plan.NLocal(), k), k, tagScores); err != nil {
+		return nil, nil, err
+	}
+	if fit.ps != nil {
+		totals, err = gatherRows(r.c, r.plan, fit.ps.FrameTotals, 1, tagTotals)
+	}
+	return scores, totals, err
 }
 
 // navRows spreads the rows of the fitted frames (n×width, on rank 0) over the scan: row
