@@ -2,14 +2,12 @@
 
 package ica
 
+import "github.com/stemreduce/stemreduce/internal/cpufeat"
+
 // Must be kept in sync with tanh_generic.go.
 
 // hasAVX2FMA tells whether the CPU and the operating system support AVX2 and FMA.
-var hasAVX2FMA = cpuHasAVX2FMA()
-
-// cpuHasAVX2FMA reports the CPUID bits of AVX, AVX2, FMA and OSXSAVE and the YMM state
-// enabled in XCR0.
-func cpuHasAVX2FMA() bool
+var hasAVX2FMA = cpufeat.AVX2FMA
 
 // tanhAVX2 replaces y_i by tanh(a·y_i) for i < len(y) &^ 3, four at a time, with the bits
 // of tanhScalar.

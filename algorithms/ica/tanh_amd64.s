@@ -148,38 +148,6 @@ DATA tanhc<>+880(SB)/8, $0x4000000000000000
 DATA tanhc<>+888(SB)/8, $0x4000000000000000
 GLOBL tanhc<>(SB), RODATA|NOPTR, $896
 
-// func cpuHasAVX2FMA() bool
-TEXT ·cpuHasAVX2FMA(SB), NOSPLIT, $0-1
-	XORL CX, CX
-	MOVL $0, AX
-	CPUID
-	CMPL AX, $7
-	JLT  no
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	// ECX: FMA (bit 12), OSXSAVE (27), AVX (28).
-	ANDL $0x18001000, CX
-	CMPL CX, $0x18001000
-	JNE  no
-	XORL CX, CX
-	XGETBV
-	// XCR0: XMM (bit 1) and YMM (bit 2) state enabled by the OS.
-	ANDL $6, AX
-	CMPL AX, $6
-	JNE  no
-	MOVL $7, AX
-	XORL CX, CX
-	CPUID
-	// EBX: AVX2 (bit 5).
-	ANDL $0x20, BX
-	JZ   no
-	MOVB $1, ret+0(FP)
-	RET
-no:
-	MOVB $0, ret+0(FP)
-	RET
-
 // func tanhAVX2(y []float64, a float64)
 TEXT ·tanhAVX2(SB), NOSPLIT, $0-32
 	MOVQ y_base+0(FP), SI

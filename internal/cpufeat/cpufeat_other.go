@@ -1,0 +1,6 @@
+//go:build !amd64 || purego
+
+package cpufeat
+
+// AVX2FMA is false: no assembly kernels on this architecture or with -tags purego.
+const AVX2FMA = false
