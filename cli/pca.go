@@ -380,7 +380,13 @@ func (r *pcaRun) fit(ctx context.Context, g GlobalOptions, spec string) (*pcaFit
 		}
 	}
 
-	res, err := pca.Fit(ctx, c, r.penv, r.plan, r.d, src, cfg.fit)
+	settings := cfg.fit
+	if cache != nil {
+		// What the budget leaves next to the cache and the working memory (twice each,
+		// for the collector, as in fits) keeps the sparse forms of the frames.
+		settings.SparseBytes = r.budget/2 - r.cacheBytes() - work
+	}
+	res, err := pca.Fit(ctx, c, r.penv, r.plan, r.d, src, settings)
 	if err != nil {
 		return nil, r.fitError(err)
 	}

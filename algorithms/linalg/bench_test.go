@@ -1,6 +1,7 @@
 package linalg_test
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -93,3 +94,48 @@ func benchTSQR(b *testing.B, n, m, blk int) {
 }
 
 func BenchmarkTSQR16384x26b16(b *testing.B) { benchTSQR(b, 16384, 26, 16) }
+
+// countsAt returns n frames of d pixels whose values are non-zero counts with
+// probability density.
+func countsAt(n, d int, density float64) []float32 {
+	r := rand.New(rand.NewPCG(1, 2))
+	data := make([]float32, n*d)
+	for i := range data {
+		if r.Float64() < density {
+			data[i] = float32(1 + r.IntN(4))
+		}
+	}
+	return data
+}
+
+// BenchmarkSparseProducts times an intermediate pass's kernel (Omega32.ProductFrames, 26
+// sketch columns) on a block of 256 frames of 128×128 pixels at several densities: up to
+// 0.5 through the sparse kernels, listing the values every pass ("list") or reading them
+// kept from an earlier pass ("kept"), above through sgemm. Run it with -tags openblas to
+// compare with OpenBLAS's sgemm, as the binary uses it.
+func BenchmarkSparseProducts(b *testing.B) {
+	const n, d, m = 256, 16384, 26
+	o := linalg.NewOmega32(gaussian(m, d, rand.New(rand.NewPCG(3, 3))))
+	so := o.Shift(make([]float64, d))
+	scratch := make([]float32, linalg.Scratch32(m, d))
+	for _, density := range []float64{0.001, 0.1, 0.25, 0.4, 0.5, 0.6, 1} {
+		data := countsAt(n, d, density)
+		kinds := []string{"list", "kept"}
+		if density > 0.5 {
+			kinds = []string{"dense"}
+		}
+		for _, kind := range kinds {
+			b.Run(fmt.Sprintf("density=%v/%s", density, kind), func(b *testing.B) {
+				var sb *linalg.SparseBlock
+				if kind == "kept" {
+					sb = &linalg.SparseBlock{}
+				}
+				var p mat.Dense
+				for b.Loop() {
+					so.ProductFramesTo(&p, data, n, d, scratch, sb)
+				}
+				b.ReportMetric(b.Elapsed().Seconds()/float64(b.N*n)*1e6, "µs/frame")
+			})
+		}
+	}
+}

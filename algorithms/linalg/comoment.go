@@ -128,8 +128,43 @@ func ShiftedFrames(data []float32, n, d int, shift []float64, omegaT, y *mat.Den
 
 // ShiftedFramesTo is ShiftedFrames with P stored in dst (m×d; nil or zero-value:
 // allocated; its previous values are overwritten) and returned. It panics if dst is not
-// empty and not m×d.
+// empty and not m×d. It is NewShifted(omegaT, shift).FramesTo(…); a pass over many blocks
+// should call NewShifted once.
 func ShiftedFramesTo(dst *mat.Dense, data []float32, n, d int, shift []float64, omegaT, y *mat.Dense, scratch []float64) (*mat.Dense, int) {
+	return NewShifted(omegaT, shift).FramesTo(dst, data, n, d, y, scratch, nil)
+}
+
+// Shifted is a test matrix Ωᵀ (m×D) with a shift, c = Ωᵀ·shift and the layout of Ω the
+// sparse kernels read, prepared once for the ShiftedFrames of every block of a pass.
+type Shifted struct {
+	omegaT *mat.Dense
+	shift  []float64
+	c      []float64
+	panel  []float64 // Ω, D×w
+	w      int
+}
+
+// NewShifted prepares omegaT (m×D, not copied) and shift (D values, not copied). It
+// panics if shift does not have D values.
+func NewShifted(omegaT *mat.Dense, shift []float64) Shifted {
+	m, d := omegaT.Dims()
+	if len(shift) != d {
+		panic(fmt.Sprintf("linalg: NewShifted: %d shifts for Ωᵀ of %d columns", len(shift), d))
+	}
+	s := Shifted{omegaT: omegaT, shift: shift, c: make([]float64, m)}
+	or := omegaT.RawMatrix()
+	blas64.Gemv(blas.NoTrans, 1, or, blas64.Vector{N: d, Data: shift, Inc: 1}, 0, blas64.Vector{N: m, Data: s.c, Inc: 1})
+	s.panel, s.w = transposePanel[float64](or.Data, or.Stride, m, d, panel64)
+	return s
+}
+
+// FramesTo is ShiftedFramesTo for the prepared Ωᵀ and shift. A row chunk sparse enough
+// (sparse.go) is multiplied as it is by the sparse kernels, its rows corrected by −cᵀ and
+// its product by −(Yᵀ·1)·shiftᵀ; a dense one is shifted in float64 and multiplied with
+// dgemm. sb (nil: none) keeps the sparse forms of the block or holds them from an
+// earlier pass over the same frames.
+func (s Shifted) FramesTo(dst *mat.Dense, data []float32, n, d int, y *mat.Dense, scratch []float64, sb *SparseBlock) (*mat.Dense, int) {
+	shift, omegaT := s.shift, s.omegaT
 	if len(data) != n*d || n < 1 || len(shift) != d {
 		panic(fmt.Sprintf("linalg: ShiftedFrames: %d values and %d shifts for %d×%d frames", len(data), len(shift), n, d))
 	}
@@ -148,18 +183,33 @@ func ShiftedFramesTo(dst *mat.Dense, data []float32, n, d int, shift []float64, 
 	p.Zero()
 	pr := p.RawMatrix()
 	scratch = chunkScratch(scratch, n, d)
+	ch := getChunker(sb, d)
+	complete := false
+	defer func() { ch.release(complete) }()
+	var sp *sparseState[float64]
+	sum := make([]float64, m) // Yᵀ·1 of the sparse chunks
 	w := pPanel(m)
 	for r0 := 0; r0 < n; r0 += RowChunk {
 		r1 := min(r0+RowChunk, n)
-		xs := blas64.General{Rows: r1 - r0, Cols: d, Stride: d, Data: scratch[:(r1-r0)*d]}
-		if bad := FramesTo(xs.Data, data[r0*d:r1*d], r1-r0, d, shift); bad >= 0 {
-			return nil, r0 + bad
-		}
+		chunk := data[r0*d : r1*d]
 		var yc blas64.General
 		if y != nil {
 			yc = rawRows(y.RawMatrix(), r0, r1)
 		} else {
 			yc = rawRows(yr, 0, r1-r0)
+		}
+		if a := ch.chunk(r0/RowChunk, chunk, r1-r0, d); a != nil {
+			if sp == nil {
+				sp = getSparse[float64](&sparsePools[1], d, s.w)
+			}
+			if bad := sparse64Rows(sp, s, a, sum, yc.Data, yc.Stride); bad >= 0 {
+				return nil, r0 + bad
+			}
+			continue
+		}
+		xs := blas64.General{Rows: r1 - r0, Cols: d, Stride: d, Data: scratch[:(r1-r0)*d]}
+		if bad := FramesTo(xs.Data, chunk, r1-r0, d, shift); bad >= 0 {
+			return nil, r0 + bad
 		}
 		beta := 0.0
 		for c := 0; c < d; c += yChunk {
@@ -171,6 +221,12 @@ func ShiftedFramesTo(dst *mat.Dense, data []float32, n, d int, shift []float64, 
 			e := min(c+w, d)
 			blas64.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols(xs, c, e), 1, cols(pr, c, e))
 		}
+	}
+	complete = true
+	if sp != nil {
+		// P += Ptᵀ − (Yᵀ·1)·shiftᵀ over the sparse chunks.
+		assemble(pr.Data, pr.Stride, nil, true, sp.pt, s.w, sum, shift)
+		sparsePools[1].Put(sp)
 	}
 	return p, -1
 }

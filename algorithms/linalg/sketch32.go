@@ -22,8 +22,10 @@ import (
 // outcome only fixes the next test matrix (the last pass, which fixes the result, runs in
 // float64).
 type Omega32 struct {
-	T   *mat.Dense // m×D: the entries, float32 values held as float64
-	t32 blas32.General
+	T     *mat.Dense // m×D: the entries, float32 values held as float64
+	t32   blas32.General
+	panel []float32 // Ω (D×w) for the sparse kernels
+	w     int
 }
 
 // NewOmega32 rounds the entries of omegaT (m×D) to float32. It allocates the two copies.
@@ -38,6 +40,7 @@ func NewOmega32(omegaT mat.Matrix) Omega32 {
 			row[j] = float64(v)
 		}
 	}
+	o.panel, o.w = transposePanel[float32](o.T.RawMatrix().Data, d, m, d, panel32)
 	return o
 }
 
@@ -49,10 +52,12 @@ func Scratch32(m, d int) int { return RowChunk*d + RowChunk*m + m*d }
 // as CoMomentFrames does, and the index of the first row holding a NaN or an infinity, or
 // −1 (then the CoMoment is nil). The mean and M2 are computed in float64 as there; the
 // rows are centred about the block mean in float64 and rounded to float32, and
-// P = (Xc·Ω)ᵀ·Xc is computed with float32 products. scratch must hold Scratch32(m, d)
-// values or be nil (then it is allocated). Merge the result with CoMomentMerger{OmegaT:
-// o.T}. It allocates P, the mean and M2.
-func (o Omega32) CoMomentFrames(data []float32, n, d int, scratch []float32) (*CoMoment, int) {
+// P = (Xc·Ω)ᵀ·Xc is computed with float32 products; sparse row chunks (sparse.go) are
+// multiplied as they are and corrected about the block mean. scratch must hold
+// Scratch32(m, d) values or be nil (then it is allocated). sb (nil: none) keeps the
+// sparse forms of the block for later passes over the same frames. Merge the result with
+// CoMomentMerger{OmegaT: o.T}. It allocates P, the mean and M2.
+func (o Omega32) CoMomentFrames(data []float32, n, d int, scratch []float32, sb *SparseBlock) (*CoMoment, int) {
 	if len(data) != n*d || n < 1 || o.t32.Cols != d {
 		panic(fmt.Sprintf("linalg: Omega32.CoMomentFrames: %d values for %d×%d frames, Ωᵀ of %d columns", len(data), n, d, o.t32.Cols))
 	}
@@ -60,18 +65,27 @@ func (o Omega32) CoMomentFrames(data []float32, n, d int, scratch []float32) (*C
 	if bad := p.setMean(data, n, d); bad >= 0 {
 		return nil, bad
 	}
-	p.P = o.products(data, n, d, scratch, func(dst []float32, src []float32, rows int) {
+	center := func(dst []float32, src []float32, rows int) {
 		for i := range rows {
 			row := src[i*d : (i+1)*d]
+			mean, m2 := p.Mean[:len(row)], p.M2[:len(row)]
+			if dst == nil {
+				for j, v := range row {
+					c := float64(v) - mean[j]
+					m2[j] += c * c
+				}
+				continue
+			}
 			out := dst[i*d : (i+1)*d]
-			out, mean, m2 := out[:len(row)], p.Mean[:len(row)], p.M2[:len(row)]
+			out = out[:len(row)]
 			for j, v := range row {
 				c := float64(v) - mean[j]
 				out[j] = float32(c)
 				m2[j] += c * c
 			}
 		}
-	})
+	}
+	p.P, _ = o.Shift(p.Mean).product(nil, data, n, d, scratch, sb, center)
 	return p, -1
 }
 
@@ -95,7 +109,7 @@ func (o Omega32) ProductFrames(data []float32, n, d int, shift []float64, scratc
 	if len(shift) != o.t32.Cols {
 		panic(fmt.Sprintf("linalg: Omega32.ProductFrames: %d shifts for Ωᵀ of %d columns", len(shift), o.t32.Cols))
 	}
-	return o.Shift(shift).ProductFramesTo(nil, data, n, d, scratch)
+	return o.Shift(shift).ProductFramesTo(nil, data, n, d, scratch, nil)
 }
 
 // Shifted32 is an Omega32 with a shift and the correction c = Ωᵀ·shift computed once,
@@ -127,9 +141,21 @@ func (o Omega32) Shift(shift []float64) Shifted32 {
 
 // ProductFramesTo is Omega32.ProductFrames about the shift of s, with the product stored
 // in dst (m×d; zero-value or nil: allocated; its previous values are overwritten) and
-// returned. It panics if dst is not empty and not m×d.
-func (s Shifted32) ProductFramesTo(dst *mat.Dense, data []float32, n, d int, scratch []float32) (*mat.Dense, int) {
-	o, shift, c := s.o, s.shift, s.c
+// returned, and the sparse forms of the block kept in or read from sb (nil: none). It
+// panics if dst is not empty and not m×d.
+func (s Shifted32) ProductFramesTo(dst *mat.Dense, data []float32, n, d int, scratch []float32, sb *SparseBlock) (*mat.Dense, int) {
+	return s.product(dst, data, n, d, scratch, sb, nil)
+}
+
+// product runs the row chunks of a block and returns P (in dst, as ProductFramesTo) and
+// the first row whose sketch row is not finite, or −1. A chunk sparse enough (sparse.go)
+// is multiplied as it is by the sparse kernels; a dense one with sgemm, as it is if center
+// is nil and otherwise centred by center into the scratch (then its products need no
+// correction). center(nil, src, rows) is also called for a sparse chunk, for whatever
+// else center computes. The products of the chunks taken as they are get the rank-one
+// corrections about the shift: Y = X·Ω − 1·cᵀ, P −= (Yᵀ·1)·shiftᵀ.
+func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []float32, sb *SparseBlock, center func(dst, src []float32, rows int)) (*mat.Dense, int) {
+	o, c := s.o, s.c
 	if len(data) != n*d || n < 1 || o.t32.Cols != d {
 		panic(fmt.Sprintf("linalg: Omega32.ProductFrames: %d values for %d×%d frames, Ωᵀ of %d columns", len(data), n, d, o.t32.Cols))
 	}
@@ -137,14 +163,37 @@ func (s Shifted32) ProductFramesTo(dst *mat.Dense, data []float32, n, d int, scr
 	if len(scratch) < Scratch32(m, d) {
 		scratch = make([]float32, Scratch32(m, d))
 	}
+	xs := scratch[:RowChunk*d]
 	ys := scratch[RowChunk*d : RowChunk*d+RowChunk*m]
 	ps := blas32.General{Rows: m, Cols: d, Stride: d, Data: scratch[RowChunk*d+RowChunk*m : RowChunk*d+RowChunk*m+m*d]}
-	sum := make([]float64, m) // Yᵀ·1
+	sum := make([]float64, m) // Yᵀ·1 of the chunks taken as they are
+	ch := getChunker(sb, d)
+	complete := false
+	defer func() { ch.release(complete) }()
+	var sp *sparseState[float32]
+	dense := false // whether ps holds products
 	w := pPanel(m)
 	for r0 := 0; r0 < n; r0 += RowChunk {
 		r1 := min(r0+RowChunk, n)
 		rows := r1 - r0
-		x := blas32.General{Rows: rows, Cols: d, Stride: d, Data: data[r0*d : r1*d]}
+		chunk := data[r0*d : r1*d]
+		if a := ch.chunk(r0/RowChunk, chunk, rows, d); a != nil {
+			if sp == nil {
+				sp = getSparse[float32](&sparsePools[0], d, o.w)
+			}
+			if center != nil {
+				center(nil, chunk, rows)
+			}
+			if bad := sparse32Rows(sp, o, a, c, sum); bad >= 0 {
+				return nil, r0 + bad
+			}
+			continue
+		}
+		x := blas32.General{Rows: rows, Cols: d, Stride: d, Data: chunk}
+		if center != nil {
+			center(xs, chunk, rows)
+			x.Data = xs[:rows*d]
+		}
 		yc := blas32.General{Rows: rows, Cols: m, Stride: m, Data: ys[:rows*m]}
 		beta := float32(0)
 		for c := 0; c < d; c += yChunk {
@@ -152,38 +201,53 @@ func (s Shifted32) ProductFramesTo(dst *mat.Dense, data []float32, n, d int, scr
 			blas32.Gemm(blas.NoTrans, blas.Trans, 1, cols32(x, c, e), cols32(o.t32, c, e), beta, yc)
 			beta = 1
 		}
-		for i := range rows {
-			row := yc.Data[i*m : (i+1)*m]
-			for k, v := range row {
-				if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-					return nil, r0 + i
-				}
-				t := float32(float64(v) - c[k])
-				row[k] = t
-				sum[k] += float64(t)
+		if center == nil {
+			if bad := correctRows(yc.Data, rows, c, sum); bad >= 0 {
+				return nil, r0 + bad
 			}
 		}
-		beta = 1
-		if r0 == 0 {
-			beta = 0
+		beta = 0
+		if dense {
+			beta = 1
 		}
 		for c := 0; c < d; c += w {
 			e := min(c+w, d)
 			blas32.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols32(x, c, e), beta, cols32(ps, c, e))
 		}
+		dense = true
 	}
+	complete = true
 	p := denseTo(dst, m, d, "Omega32.ProductFramesTo")
 	raw := p.RawMatrix()
-	for i := range m {
-		src := ps.Data[i*d : (i+1)*d]
-		dst := raw.Data[i*raw.Stride : i*raw.Stride+d]
-		dst, sh := dst[:len(src)], shift[:len(src)]
-		s := sum[i]
-		for j, v := range src {
-			dst[j] = float64(v) - s*sh[j]
+	var base []float32
+	if dense {
+		base = ps.Data
+	}
+	if sp == nil {
+		assemble[float32](raw.Data, raw.Stride, base, false, nil, 0, sum, s.shift)
+		return p, -1
+	}
+	assemble(raw.Data, raw.Stride, base, false, sp.pt, o.w, sum, s.shift)
+	sparsePools[0].Put(sp)
+	return p, -1
+}
+
+// correctRows moves the float32 sketch rows y (rows×m) by −c, rounding to float32, and
+// adds them to sum. It returns the first row holding a value that is not finite, or −1.
+func correctRows(y []float32, rows int, c, sum []float64) int {
+	m := len(c)
+	for i := range rows {
+		row := y[i*m : (i+1)*m]
+		for k, v := range row {
+			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
+				return i
+			}
+			t := float32(float64(v) - c[k])
+			row[k] = t
+			sum[k] += float64(t)
 		}
 	}
-	return p, -1
+	return -1
 }
 
 // denseTo returns dst if it is r×c, a new r×c matrix if dst is nil or empty, and panics
@@ -196,47 +260,6 @@ func denseTo(dst *mat.Dense, r, c int, fn string) *mat.Dense {
 		panic(fmt.Sprintf("linalg: %s: destination is %d×%d, want %d×%d", fn, dr, dc, r, c))
 	}
 	return dst
-}
-
-// products runs the chunks of a block: center stores rows centred in float32 in dst, and
-// the chunk's sketch rows Y = Xc·Ω and the product Yᵀ·Xc are computed while the chunk is
-// in cache; the product is accumulated over the block in float32 and returned in float64.
-func (o Omega32) products(data []float32, n, d int, scratch []float32, center func(dst, src []float32, rows int)) *mat.Dense {
-	m := o.t32.Rows
-	if len(scratch) < Scratch32(m, d) {
-		scratch = make([]float32, Scratch32(m, d))
-	}
-	xs := scratch[:RowChunk*d]
-	ys := scratch[RowChunk*d : RowChunk*d+RowChunk*m]
-	ps := blas32.General{Rows: m, Cols: d, Stride: d, Data: scratch[RowChunk*d+RowChunk*m : RowChunk*d+RowChunk*m+m*d]}
-	w := pPanel(m)
-	for r0 := 0; r0 < n; r0 += RowChunk {
-		r1 := min(r0+RowChunk, n)
-		rows := r1 - r0
-		center(xs, data[r0*d:r1*d], rows)
-		xc := blas32.General{Rows: rows, Cols: d, Stride: d, Data: xs[:rows*d]}
-		yc := blas32.General{Rows: rows, Cols: m, Stride: m, Data: ys[:rows*m]}
-		beta := float32(0)
-		for c := 0; c < d; c += yChunk {
-			e := min(c+yChunk, d)
-			blas32.Gemm(blas.NoTrans, blas.Trans, 1, cols32(xc, c, e), cols32(o.t32, c, e), beta, yc)
-			beta = 1
-		}
-		beta = 1
-		if r0 == 0 {
-			beta = 0
-		}
-		for c := 0; c < d; c += w {
-			e := min(c+w, d)
-			blas32.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols32(xc, c, e), beta, cols32(ps, c, e))
-		}
-	}
-	p := mat.NewDense(m, d, nil)
-	raw := p.RawMatrix()
-	for i, v := range ps.Data {
-		raw.Data[i] = float64(v)
-	}
-	return p
 }
 
 // cols32 is a view of columns [c, e) of a (a.Rows ≥ 1).

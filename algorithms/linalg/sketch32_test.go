@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/gonum/mat"
@@ -24,15 +25,24 @@ import (
 func TestOmega32(t *testing.T) {
 	tests := []struct {
 		n, d, m, b int
+		density    float64 // of countFrames; 0: offsetFrames
 	}{
 		{n: 1, d: 5, m: 2, b: 4},
 		{n: 37, d: 9, m: 3, b: 4},
 		{n: 300, d: 70, m: 6, b: 0},
 		{n: 200, d: 3000, m: 4, b: 90}, // blocks of more than RowChunk rows, Y over two pixel chunks
+		// Sparse chunks (sparse kernels), one panel and two (m > 32), and chunks of both
+		// kinds in one block (rows 64–127 dense).
+		{n: 1, d: 40, m: 2, b: 4, density: 0.2},
+		{n: 150, d: 300, m: 26, b: 0, density: 0.25},
+		{n: 200, d: 2500, m: 40, b: 90, density: 0.1}, // two tiles
 	}
 	const eps32 = 0x1p-24
 	for _, tc := range tests {
 		data := offsetFrames(tc.n, tc.d, uint64(tc.n))
+		if tc.density > 0 {
+			data = countFrames(tc.n, tc.d, tc.density, uint64(tc.n))
+		}
 		xc := centred(data, tc.n, tc.d)
 		o := linalg.NewOmega32(gaussian(tc.m, tc.d, rand.New(rand.NewPCG(2, 2))))
 		for i := range tc.m {
@@ -81,10 +91,13 @@ func TestOmega32(t *testing.T) {
 		}
 		var firstM, firstP []byte
 		for _, p := range rankCounts {
-			t.Run(fmt.Sprintf("n=%d,d=%d,m=%d,B=%d/P=%d", tc.n, tc.d, tc.m, tc.b, p), func(t *testing.T) {
+			t.Run(fmt.Sprintf("n=%d,d=%d,m=%d,B=%d,density=%v/P=%d", tc.n, tc.d, tc.m, tc.b, tc.density, p), func(t *testing.T) {
+				// P > 1 keeps the sparse forms of the first pass for the second, whose bits
+				// must not change.
+				kept := newKeptBlocks(p > 1)
 				mg := linalg.CoMomentMerger{OmegaT: o.T}
 				got := reduceFrames(t, p, data, tc.n, tc.d, tc.b, mg, func(b spmd.Block) (*linalg.CoMoment, error) {
-					c, bad := o.CoMomentFrames(b.Data, b.Frames.Len(), b.D, nil)
+					c, bad := o.CoMomentFrames(b.Data, b.Frames.Len(), b.D, nil, kept.block(b.Index))
 					if bad >= 0 {
 						t.Errorf("block %d: bad row %d", b.Index, bad)
 					}
@@ -106,12 +119,15 @@ func TestOmega32(t *testing.T) {
 				}
 				sm := linalg.SumMerger{}
 				prod := reduceFrames(t, p, data, tc.n, tc.d, tc.b, sm, func(b spmd.Block) (*mat.Dense, error) {
-					c, bad := o.ProductFrames(b.Data, b.Frames.Len(), b.D, shift, nil)
+					c, bad := o.Shift(shift).ProductFramesTo(nil, b.Data, b.Frames.Len(), b.D, nil, kept.block(b.Index))
 					if bad >= 0 {
 						t.Errorf("block %d: bad row %d", b.Index, bad)
 					}
 					return c, nil
 				})
+				if kb := kept.bytes(); p > 1 && (kb > 0) != (tc.density > 0) {
+					t.Errorf("the sparse forms kept take %d bytes", kb)
+				}
 				if enc := sm.Encode(nil, prod); p == 1 {
 					firstP = enc
 				} else if string(enc) != string(firstP) {
@@ -135,13 +151,76 @@ func maxDiff(a, b *mat.Dense) float64 {
 	return mat.Norm(&d, math.Inf(1))
 }
 
+// keptBlocks hands out a linalg.SparseBlock per block index, or nil ones.
+type keptBlocks struct {
+	mu     sync.Mutex
+	blocks map[int]*linalg.SparseBlock
+}
+
+func newKeptBlocks(keep bool) *keptBlocks {
+	if !keep {
+		return nil
+	}
+	return &keptBlocks{blocks: map[int]*linalg.SparseBlock{}}
+}
+
+func (k *keptBlocks) block(i int) *linalg.SparseBlock {
+	if k == nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.blocks[i] == nil {
+		k.blocks[i] = &linalg.SparseBlock{}
+	}
+	return k.blocks[i]
+}
+
+func (k *keptBlocks) bytes() int64 {
+	var n int64
+	if k != nil {
+		for _, b := range k.blocks {
+			n += b.Bytes()
+		}
+	}
+	return n
+}
+
+// countFrames returns n×d detector counts, a share density of them non-zero, except rows
+// 64 to 127, which are dense: row chunks of both kinds.
+func countFrames(n, d int, density float64, seed uint64) []float32 {
+	r := rand.New(rand.NewPCG(seed, 3))
+	data := make([]float32, n*d)
+	for i := range n {
+		for j := range d {
+			if i/64 == 1 || r.Float64() < density {
+				data[i*d+j] = float32(1 + r.IntN(20) + j%7)
+			}
+		}
+	}
+	return data
+}
+
 func TestOmega32NonFinite(t *testing.T) {
+	for _, sparse := range []bool{false, true} {
+		t.Run(fmt.Sprintf("sparse=%v", sparse), func(t *testing.T) { testOmega32NonFinite(t, sparse) })
+	}
+}
+
+func testOmega32NonFinite(t *testing.T, sparse bool) {
 	n, d, m := 100, 7, 3
 	data := offsetFrames(n, d, 1)
+	if sparse {
+		d = 60
+		data = countFrames(n, d, 0.1, 1)
+		for i := 64 * d; i < n*d; i++ { // no dense rows
+			data[i] = 0
+		}
+	}
 	data[37*d+3] = float32(math.NaN())
 	data[60*d] = float32(math.Inf(1))
 	o := linalg.NewOmega32(gaussian(m, d, rand.New(rand.NewPCG(2, 2))))
-	if c, bad := o.CoMomentFrames(data, n, d, nil); bad != 37 || c != nil {
+	if c, bad := o.CoMomentFrames(data, n, d, nil, nil); bad != 37 || c != nil {
 		t.Errorf("CoMomentFrames: bad row %d, want 37", bad)
 	}
 	shift := make([]float64, d)
@@ -151,12 +230,20 @@ func TestOmega32NonFinite(t *testing.T) {
 	if _, bad := o.ProductFrames(data[40*d:], n-40, d, shift, nil); bad != 20 {
 		t.Errorf("ProductFrames: bad row %d, want 20", bad)
 	}
+	if p, bad := linalg.ShiftedFrames(data, n, d, shift, o.T, nil, nil); bad != 37 || p != nil {
+		t.Errorf("ShiftedFrames: bad row %d, want 37", bad)
+	}
 }
 
 func TestShiftedFrames(t *testing.T) {
+	// Blocks of more than RowChunk rows, Y over two pixel chunks; detector counts with
+	// sparse and dense chunks, over two panels of the sparse kernels (m = 20).
+	t.Run("dense", func(t *testing.T) { testShiftedFrames(t, offsetFrames(200, 3000, 9), 200, 3000, 4) })
+	t.Run("sparse", func(t *testing.T) { testShiftedFrames(t, countFrames(200, 3000, 0.2, 9), 200, 3000, 20) })
+}
+
+func testShiftedFrames(t *testing.T, data []float32, n, d, m int) {
 	// P = (Xs·Ω)ᵀ·Xs and Y = Xs·Ω with Xs = X − 1·shiftᵀ, in float64, summed over blocks.
-	n, d, m := 200, 3000, 4 // blocks of more than RowChunk rows, Y over two pixel chunks
-	data := offsetFrames(n, d, 9)
 	omegaT := gaussian(m, d, rand.New(rand.NewPCG(8, 8)))
 	shift := make([]float64, d)
 	xs := mat.NewDense(n, d, nil)
@@ -171,14 +258,23 @@ func TestShiftedFrames(t *testing.T) {
 	want.Mul(wantY.T(), xs)
 	scale := mat.Norm(&want, math.Inf(1))
 	var first []byte
+	sh := linalg.NewShifted(omegaT, shift)
 	for _, p := range rankCounts {
+		// P > 1 runs the pass twice, keeping the sparse forms of the first for the second.
+		kept := newKeptBlocks(p > 1)
 		y := mat.NewDense(n, m, nil)
 		mg := linalg.SumMerger{}
 		got := reduceFrames(t, p, data, n, d, 90, mg, func(b spmd.Block) (*mat.Dense, error) {
 			yb := y.Slice(b.Frames.Beg, b.Frames.End, 0, m).(*mat.Dense)
-			c, bad := linalg.ShiftedFrames(b.Data, b.Frames.Len(), b.D, shift, omegaT, yb, nil)
+			c, bad := sh.FramesTo(nil, b.Data, b.Frames.Len(), b.D, yb, nil, kept.block(b.Index))
 			if bad >= 0 {
 				t.Errorf("block %d: bad row %d", b.Index, bad)
+			}
+			if kept != nil {
+				again, _ := sh.FramesTo(nil, b.Data, b.Frames.Len(), b.D, nil, nil, kept.block(b.Index))
+				if !mat.Equal(again, c) {
+					t.Errorf("block %d: the pass with the kept sparse forms differs", b.Index)
+				}
 			}
 			return c, nil
 		})
@@ -221,7 +317,7 @@ func TestNonFiniteEveryColumn(t *testing.T) {
 		if _, bad := linalg.ShiftedFrames(data, n, d, shift, omegaT, nil, nil); bad != 5 {
 			t.Errorf("column %d: ShiftedFrames found row %d", j, bad)
 		}
-		if _, bad := o.CoMomentFrames(data, n, d, nil); bad != 5 {
+		if _, bad := o.CoMomentFrames(data, n, d, nil, nil); bad != 5 {
 			t.Errorf("column %d: Omega32.CoMomentFrames found row %d", j, bad)
 		}
 		if _, bad := o.ProductFrames(data, n, d, shift, nil); bad != 5 {
@@ -251,7 +347,7 @@ func TestProductsTo(t *testing.T) {
 		return a
 	}
 	want, _ := o.ProductFrames(data, n, d, shift, nil)
-	got, bad := o.Shift(shift).ProductFramesTo(dirty(), data, n, d, nil)
+	got, bad := o.Shift(shift).ProductFramesTo(dirty(), data, n, d, nil, nil)
 	if bad >= 0 || !bitsEqual(got, want) {
 		t.Errorf("Omega32: a reused destination changes the product")
 	}
@@ -261,7 +357,7 @@ func TestProductsTo(t *testing.T) {
 		t.Errorf("ShiftedFramesTo: a reused destination changes the product")
 	}
 	for name, fn := range map[string]func(){
-		"ProductFramesTo": func() { o.Shift(shift).ProductFramesTo(mat.NewDense(m, d+1, nil), data, n, d, nil) },
+		"ProductFramesTo": func() { o.Shift(shift).ProductFramesTo(mat.NewDense(m, d+1, nil), data, n, d, nil, nil) },
 		"ShiftedFramesTo": func() { linalg.ShiftedFramesTo(mat.NewDense(m+1, d, nil), data, n, d, shift, omegaT, nil, nil) },
 		"Shift":           func() { o.Shift(shift[1:]) },
 	} {

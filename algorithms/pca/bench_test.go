@@ -63,7 +63,7 @@ func benchFused32(b *testing.B, n, d, l int, moments bool) {
 	b.ReportAllocs()
 	for b.Loop() {
 		if moments {
-			sinkMoment, sinkBad = o.CoMomentFrames(data, n, d, x)
+			sinkMoment, sinkBad = o.CoMomentFrames(data, n, d, x, nil)
 		} else {
 			sinkDense, sinkBad = o.ProductFrames(data, n, d, shift, x)
 		}

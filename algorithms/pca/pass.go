@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
+	"sync/atomic"
 
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas64"
@@ -40,6 +41,43 @@ type fitter struct {
 	passes int
 	pool   sync.Pool // *[]float64 scratch of linalg.RowChunk frames
 	pool32 sync.Pool // *[]float32 scratch of the float32 kernels (linalg.Scratch32)
+
+	// The sparse forms of the local blocks kept between passes (nil: none kept), and the
+	// memory left for them (Settings.SparseBytes).
+	sparse     []*linalg.SparseBlock
+	sparseLeft atomic.Int64
+}
+
+// keepSparse makes the first pass after it keep the sparse forms of the blocks, in up to
+// limit bytes.
+func (f *fitter) keepSparse(limit int64) {
+	if limit <= 0 || f.plan.NLocal() == 0 {
+		return
+	}
+	f.sparse = make([]*linalg.SparseBlock, f.plan.B1-f.plan.B0)
+	for i := range f.sparse {
+		f.sparse[i] = &linalg.SparseBlock{}
+	}
+	f.sparseLeft.Store(limit)
+}
+
+// sparseBlock returns the kept sparse forms of block b, or nil.
+func (f *fitter) sparseBlock(b spmd.Block) *linalg.SparseBlock {
+	if f.sparse == nil {
+		return nil
+	}
+	return f.sparse[b.Index-f.plan.B0]
+}
+
+// charge counts the sparse forms that the first pass kept of block b against the memory
+// left for them, and drops them (later passes list the values again) if they do not fit.
+func (f *fitter) charge(b spmd.Block, sb *linalg.SparseBlock) {
+	if sb == nil {
+		return
+	}
+	if f.sparseLeft.Add(-sb.Bytes()) < 0 {
+		f.sparse[b.Index-f.plan.B0] = nil
+	}
 }
 
 func (f *fitter) workers() int {
@@ -233,6 +271,7 @@ func (f *fitter) sketchPass(name string, omegaT, y *mat.Dense, shift []float64) 
 // (linalg.ShiftedFrames), the block products summed along the block tree.
 // Collective.
 func (f *fitter) shiftedPass(name string, omegaT, y *mat.Dense, shift []float64) (*mat.Dense, error) {
+	so := linalg.NewShifted(omegaT, shift) // once per pass
 	r := newRecycler()
 	return reduce(f, name, r, func(b spmd.Block) (*mat.Dense, error) {
 		x := f.scratch()
@@ -241,7 +280,7 @@ func (f *fitter) shiftedPass(name string, omegaT, y *mat.Dense, shift []float64)
 		if y != nil {
 			yb = f.localRows(y, b)
 		}
-		p, bad := linalg.ShiftedFramesTo(r.get(), b.Data, b.Frames.Len(), f.d, shift, omegaT, yb, x)
+		p, bad := so.FramesTo(r.get(), b.Data, b.Frames.Len(), f.d, yb, x, f.sparseBlock(b))
 		if bad >= 0 {
 			return nil, badFrame{b.Frames.Beg + bad}
 		}
@@ -258,7 +297,9 @@ func (f *fitter) sketchPass32(name string, o linalg.Omega32) (*linalg.CoMoment, 
 	return reduce(f, name, linalg.CoMomentMerger{OmegaT: o.T}, func(b spmd.Block) (*linalg.CoMoment, error) {
 		x := f.scratch32(linalg.Scratch32(m, f.d))
 		defer f.release32(x)
-		p, bad := o.CoMomentFrames(b.Data, b.Frames.Len(), f.d, x)
+		sb := f.sparseBlock(b)
+		p, bad := o.CoMomentFrames(b.Data, b.Frames.Len(), f.d, x, sb)
+		f.charge(b, sb)
 		if bad >= 0 {
 			return nil, badFrame{b.Frames.Beg + bad}
 		}
@@ -279,7 +320,7 @@ func (f *fitter) powerPass32(name string, o linalg.Omega32, shift []float64) (*m
 	return reduce(f, name, r, func(b spmd.Block) (*mat.Dense, error) {
 		x := f.scratch32(linalg.Scratch32(m, f.d))
 		defer f.release32(x)
-		p, bad := so.ProductFramesTo(r.get(), b.Data, b.Frames.Len(), f.d, x)
+		p, bad := so.ProductFramesTo(r.get(), b.Data, b.Frames.Len(), f.d, x, f.sparseBlock(b))
 		if bad >= 0 {
 			return nil, badFrame{b.Frames.Beg + bad}
 		}

@@ -83,6 +83,12 @@ type Settings struct {
 	// (which then means Randomized) or Randomized, and PowerIters zero or negative; other
 	// values, and other combinations, make Fit return ErrPasses.
 	Passes int
+	// SparseBytes is the memory the randomized solver may take to keep the sparse form of
+	// its blocks (linalg.SparseBlock) from the first pass to the later ones, which then
+	// skip listing the non-zero values of the frames again. Zero keeps none. Set it only
+	// when the source hands out the same frames on every pass (a cache in RAM); the
+	// results do not depend on it.
+	SparseBytes int64
 }
 
 // MaxFusedCond is the largest condition number of the sketch Y = Xc·Ω_q for which the

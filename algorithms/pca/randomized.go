@@ -94,6 +94,7 @@ func (f *fitter) randomized(res *Result, s Settings) error {
 		// An intermediate pass: products in float32, with Ω rounded to float32.
 		o := linalg.NewOmega32(omegaT)
 		omegaT = o.T
+		f.keepSparse(s.SparseBytes)
 		part, err = f.sketchPass32("pca sketch 1", o)
 	}
 	if err != nil {

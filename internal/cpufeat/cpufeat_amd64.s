@@ -33,3 +33,35 @@ TEXT ·hasAVX2FMA(SB), NOSPLIT, $0-1
 no:
 	MOVB $0, ret+0(FP)
 	RET
+
+// func hasAVX512() bool
+// AVX512F (CPUID 7: EBX bit 16) with the opmask and ZMM state enabled in XCR0 (bits 5–7);
+// callers check hasAVX2FMA too.
+TEXT ·hasAVX512(SB), NOSPLIT, $0-1
+	XORL CX, CX
+	MOVL $0, AX
+	CPUID
+	CMPL AX, $7
+	JLT  no512
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	// ECX: OSXSAVE (bit 27).
+	ANDL $0x08000000, CX
+	JZ   no512
+	XORL CX, CX
+	XGETBV
+	// XCR0: XMM, YMM (bits 1, 2), opmask, ZMM_Hi256, Hi16_ZMM (bits 5, 6, 7).
+	ANDL $0xe6, AX
+	CMPL AX, $0xe6
+	JNE  no512
+	MOVL $7, AX
+	XORL CX, CX
+	CPUID
+	ANDL $0x10000, BX
+	JZ   no512
+	MOVB $1, ret+0(FP)
+	RET
+no512:
+	MOVB $0, ret+0(FP)
+	RET

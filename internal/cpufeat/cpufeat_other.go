@@ -2,5 +2,9 @@
 
 package cpufeat
 
-// AVX2FMA is false: no assembly kernels on this architecture or with -tags purego.
-const AVX2FMA = false
+// AVX2FMA and AVX512 are false: no assembly kernels on this architecture or with
+// -tags purego.
+const (
+	AVX2FMA = false
+	AVX512  = false
+)

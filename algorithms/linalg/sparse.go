@@ -1,0 +1,309 @@
+package linalg
+
+import (
+	"math"
+	"slices"
+	"sync"
+)
+
+// Sparse products. Detector frames of electron counts are mostly zeros: at 20000
+// electrons on 128×128 pixels three values in four are. A row chunk whose share of
+// non-zero values is at most sparseDensity is multiplied in its sparse form (csc:
+// compressed columns) instead of by a dense GEMM: its sketch rows Y = X·Ω add up the rows
+// of Ω of the chunk's non-zero values (gather), and Pᵀ = Xᵀ·Y adds up, for every pixel
+// with values, those values times their sketch rows (scatter). The work is then
+// proportional to the non-zero values, and Ω and Pᵀ are read in order. Centring stays
+// implicit: the chunk is multiplied as it is and corrected by rank-one terms about a
+// shift, as Omega32.ProductFrames does.
+//
+// The choice depends only on the chunk's values (chunks are RowChunk frames of a block),
+// so it is the same on every rank and every CPU, and so are the bits. A SparseBlock keeps
+// the sparse forms of a block from one pass to the next, which then skip listing the
+// non-zero values again; that changes the time, never the bits.
+
+// sparseDensity is the largest share of non-zero values of a row chunk that the sparse
+// kernels multiply. Above it the dense GEMM is faster (BenchmarkSparseProducts).
+const sparseDensity = 0.5
+
+// rowPatterns lists the non-zero values of the rows of a chunk: row r's are at the
+// indices idx[off[r]:off[r+1]].
+type rowPatterns struct {
+	idx []int32
+	off [RowChunk + 1]int
+}
+
+// row returns the indices of the non-zero values of row r.
+func (p *rowPatterns) row(r int) []int32 { return p.idx[p.off[r]:p.off[r+1]] }
+
+// pack lists the non-zero values of the rows of data (rows×d) and reports whether they
+// are at most sparseDensity of all; it stops listing as soon as they are not.
+func (p *rowPatterns) pack(data []float32, rows, d int) bool {
+	limit := int(sparseDensity * float64(rows*d))
+	n := 0
+	for r := range rows {
+		p.off[r] = n
+		n += pack(data[r*d:(r+1)*d], p.idx[n:n+d])
+		if n > limit {
+			return false
+		}
+	}
+	p.off[rows] = n
+	return true
+}
+
+// panelWidth returns m rounded up to a whole number of panels of width p.
+func panelWidth(m, p int) int { return (m + p - 1) / p * p }
+
+// build stores the chunk (data, rows×d, patterns pat) in a: the entries of every column
+// in row order. It reuses a's memory. The entries are placed a tile of buildTile columns
+// at a time, so that the column cursors and the entries being written stay in cache.
+func (a *csc) build(data []float32, pat *rowPatterns, rows, d int) {
+	nnz := pat.off[rows]
+	a.rows = rows
+	a.ptr = slices.Grow(a.ptr[:0], d+1)[:d+1]
+	a.row = slices.Grow(a.row[:0], nnz)[:nnz]
+	a.val = slices.Grow(a.val[:0], nnz)[:nnz]
+	clear(a.ptr)
+	for _, j := range pat.idx[:nnz] {
+		a.ptr[j+1]++
+	}
+	for j := range d {
+		a.ptr[j+1] += a.ptr[j]
+	}
+	next := a.ptr[:d] // the next free entry of each column; shifted back below
+	var cur [RowChunk]int
+	copy(cur[:], pat.off[:rows])
+	for end := buildTile; end < d+buildTile; end += buildTile {
+		for r := range rows {
+			x, idx := data[r*d:(r+1)*d], pat.idx[cur[r]:pat.off[r+1]]
+			t := 0
+			for ; t < len(idx) && int(idx[t]) < end; t++ {
+				j := idx[t]
+				e := next[j]
+				a.row[e], a.val[e] = uint8(r), x[j]
+				next[j]++
+			}
+			cur[r] += t
+		}
+	}
+	// next[j] now holds the end of column j, the start of j+1.
+	copy(a.ptr[1:], a.ptr[:d])
+	a.ptr[0] = 0
+}
+
+// buildTile is the number of columns csc.build places at a time.
+const buildTile = 1024
+
+// bytes returns the memory of a.
+func (a *csc) bytes() int64 { return int64(cap(a.ptr))*4 + int64(cap(a.row)) + int64(cap(a.val))*4 }
+
+// SparseBlock keeps the sparse forms of a block's row chunks between the passes of a fit
+// whose frames do not change from one pass to the next. The first pass with it lists the
+// non-zero values of the block and keeps them; the later ones read them instead. A nil
+// *SparseBlock keeps nothing. The zero value is ready to use.
+type SparseBlock struct {
+	chunks []*csc // per row chunk; nil for a dense one
+	done   bool
+}
+
+// Bytes returns the memory b holds.
+func (b *SparseBlock) Bytes() int64 {
+	var n int64
+	for _, a := range b.chunks {
+		if a != nil {
+			n += a.bytes()
+		}
+	}
+	return n
+}
+
+// chunker walks the row chunks of a block for a kernel: chunk returns the sparse form of
+// chunk k (data, rows×d), or nil if the chunk is dense, from b when it holds the block and
+// otherwise by listing the values (into b's memory when b keeps them, else into scratch).
+type chunker struct {
+	b       *SparseBlock
+	pat     *rowPatterns
+	scratch csc
+}
+
+var chunkerPool sync.Pool // *chunker
+
+func getChunker(b *SparseBlock, d int) *chunker {
+	c, ok := chunkerPool.Get().(*chunker)
+	if !ok {
+		c = &chunker{}
+	}
+	if c.pat == nil || len(c.pat.idx) < RowChunk*d {
+		c.pat = &rowPatterns{idx: make([]int32, RowChunk*d)}
+	}
+	c.b = b
+	return c
+}
+
+// release marks b complete if the walk got through every chunk, and returns c to the pool.
+func (c *chunker) release(complete bool) {
+	if c.b != nil && complete {
+		c.b.done = true
+	}
+	c.b = nil
+	chunkerPool.Put(c)
+}
+
+func (c *chunker) chunk(k int, data []float32, rows, d int) *csc {
+	if c.b != nil && c.b.done {
+		return c.b.chunks[k]
+	}
+	var a *csc
+	if c.pat.pack(data, rows, d) {
+		a = &c.scratch
+		if c.b != nil {
+			a = &csc{}
+		}
+		a.build(data, c.pat, rows, d)
+	}
+	if c.b != nil {
+		c.b.chunks = append(c.b.chunks[:k], a)
+	}
+	return a
+}
+
+// sparseState is the state of the sparse chunks of one block: Pᵀ (D×w) summed over their
+// rows and the sketch rows of a chunk (RowChunk×w).
+type sparseState[T float32 | float64] struct {
+	pt []T
+	y  []T
+}
+
+var sparsePools [2]sync.Pool // *sparseState[float32], *sparseState[float64]
+
+// getSparse returns a state for d pixels and w columns from pool, pt zero: a state goes
+// back to the pool only after assemble has cleared it.
+func getSparse[T float32 | float64](pool *sync.Pool, d, w int) *sparseState[T] {
+	s, ok := pool.Get().(*sparseState[T])
+	if !ok || len(s.pt) != d*w {
+		s = &sparseState[T]{pt: make([]T, d*w), y: make([]T, RowChunk*w)}
+	}
+	return s
+}
+
+// rows multiplies a sparse chunk a by the panels of Ω (om, D×w) and adds the products to
+// s.pt: first the sketch rows y_r, then finish(y_r, r) for every row, which corrects the
+// row (its columns beyond m must be left zero) and returns false if it is not finite,
+// then Pᵀ += Xᵀ·Y. It returns the first row that finish rejected, or −1.
+func (s *sparseState[T]) rows(om []T, w, panel int, a *csc,
+	gather, scatter func(y, m []T, a *csc, w int), finish func(y []T, r int) bool) int {
+	y := s.y[:a.rows*w]
+	clear(y)
+	for p := 0; p < w; p += panel {
+		gather(y[p:], om[p:], a, w)
+	}
+	for r := range a.rows {
+		if !finish(y[r*w:(r+1)*w], r) {
+			return r
+		}
+	}
+	for p := 0; p < w; p += panel {
+		scatter(y[p:], s.pt[p:], a, w)
+	}
+	return -1
+}
+
+// sparse32Rows runs a sparse chunk in float32: each sketch row Y = X·Ω − cᵀ is rounded to
+// float32 and added to sum (Yᵀ·1).
+func sparse32Rows(s *sparseState[float32], o Omega32, a *csc, c, sum []float64) int {
+	m := len(c)
+	return s.rows(o.panel, o.w, panel32, a, gather32, scatter32, func(y []float32, _ int) bool {
+		return correctRows(y[:m], 1, c, sum) < 0
+	})
+}
+
+// sparse64Rows runs a sparse chunk in float64: each sketch row Y = X·Ω − cᵀ is added to
+// sum and stored in yc (rows×m, stride).
+func sparse64Rows(s *sparseState[float64], sh Shifted, a *csc, sum, yc []float64, stride int) int {
+	c := sh.c
+	return s.rows(sh.panel, sh.w, panel64, a, gather64, scatter64, func(y []float64, r int) bool {
+		out := yc[r*stride : r*stride+len(c)]
+		for k, v := range y[:len(c)] {
+			t := v - c[k]
+			if math.IsNaN(t) || math.IsInf(t, 0) {
+				return false
+			}
+			y[k], out[k] = t, t
+			sum[k] += t
+		}
+		return true
+	})
+}
+
+// transposePanel returns Ωᵀ (m×d, row-major with the given stride) as a d×w matrix with
+// w = panelWidth(m, p), the columns beyond m zero.
+func transposePanel[T float32 | float64](omegaT []float64, stride, m, d, p int) ([]T, int) {
+	w := panelWidth(m, p)
+	out := make([]T, d*w)
+	for i := range m {
+		row := omegaT[i*stride : i*stride+d]
+		for j, v := range row {
+			out[j*w+i] = T(v)
+		}
+	}
+	return out, w
+}
+
+// assemble finishes a block's product P (m×d in p, row-major with stride): with base the
+// dense chunks' products (ps, m×d float32, if ps is not nil; else p itself if accumulate;
+// else zero), P = (base − sum·shiftᵀ) + Ptᵀ, with pt (d×w, nil: zero) the sparse chunks'
+// Pᵀ, which assemble clears for the next block. It runs in tiles of assembleTile pixels:
+// a tile of pt is transposed into a buffer in cache, then added row by row.
+func assemble[T float32 | float64](p []float64, stride int, ps []float32, accumulate bool, pt []T, w int, sum, shift []float64) {
+	m, d := len(sum), len(shift)
+	var buf [assembleTile * assembleRows]float64
+	for j0 := 0; j0 < d; j0 += assembleTile {
+		j1 := min(j0+assembleTile, d)
+		n := j1 - j0
+		for i0 := 0; i0 < m; i0 += assembleRows {
+			i1 := min(i0+assembleRows, m)
+			if pt != nil {
+				for jj := range n {
+					src := pt[(j0+jj)*w+i0 : (j0+jj)*w+i1]
+					for ii, v := range src {
+						buf[ii*assembleTile+jj] = float64(v)
+					}
+				}
+			}
+			for i := i0; i < i1; i++ {
+				row, sh := p[i*stride+j0:i*stride+j1], shift[j0:j1]
+				t := sum[i]
+				switch {
+				case ps != nil:
+					base := ps[i*d+j0 : i*d+j1]
+					for j, v := range base {
+						row[j] = float64(v) - t*sh[j]
+					}
+				case accumulate:
+					for j, v := range row {
+						row[j] = v - t*sh[j]
+					}
+				default:
+					for j := range row {
+						row[j] = 0 - t*sh[j]
+					}
+				}
+				if pt != nil {
+					add := buf[(i-i0)*assembleTile : (i-i0)*assembleTile+n]
+					for j, v := range add {
+						row[j] += v
+					}
+				}
+			}
+		}
+		if pt != nil {
+			clear(pt[j0*w : j1*w])
+		}
+	}
+}
+
+// assembleTile and assembleRows size the transposition buffer of assemble (16 KiB).
+const (
+	assembleTile = 64
+	assembleRows = 32
+)

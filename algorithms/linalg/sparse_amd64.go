@@ -1,0 +1,128 @@
+//go:build amd64 && !purego
+
+package linalg
+
+import "github.com/stemreduce/stemreduce/internal/cpufeat"
+
+// Must be kept in sync with sparse_other.go and the twins in sparse_kernel.go.
+
+// The AVX2+FMA and AVX-512 kernels of sparse_amd64.s; their callers below check the
+// bounds.
+
+//go:noescape
+func packAVX2(x []float32, idx []int32, table *[256][8]int32) int
+
+//go:noescape
+func gather32AVX2(y, om []float32, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
+func scatter32AVX2(y, pt []float32, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
+func gather64AVX2(y, om []float64, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
+func scatter64AVX2(y, pt []float64, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
+func gather32AVX512(y, om []float32, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
+func scatter32AVX512(y, pt []float32, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
+func gather64AVX512(y, om []float64, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
+func scatter64AVX512(y, pt []float64, ptr []int32, row []uint8, val []float32, w int)
+
+// packTable[mask] lists the positions of the set bits of mask, lowest first.
+var packTable = func() *[256][8]int32 {
+	var t [256][8]int32
+	for mask := range 256 {
+		n := 0
+		for b := range 8 {
+			if mask&(1<<b) != 0 {
+				t[mask][n] = int32(b)
+				n++
+			}
+		}
+	}
+	return &t
+}()
+
+// pack is packGeneric, eight values at a time.
+func pack(x []float32, idx []int32) int {
+	_ = idx[len(x)-1]
+	if !cpufeat.AVX2FMA {
+		return packGeneric(x, idx)
+	}
+	v := len(x) &^ 7
+	n := 0
+	if v > 0 {
+		n = packAVX2(x[:v], idx, packTable)
+	}
+	for j := v; j < len(x); j++ {
+		if x[j] != 0 || x[j] != x[j] {
+			idx[n] = int32(j)
+			n++
+		}
+	}
+	return n
+}
+
+// gather32 is gather32Generic.
+func gather32(y, om []float32, a *csc, w int) {
+	checkPanel(len(y), len(om), a, w, panel32)
+	switch {
+	case cpufeat.AVX512:
+		gather32AVX512(y, om, a.ptr, a.row, a.val, w)
+		return
+	case cpufeat.AVX2FMA:
+		gather32AVX2(y, om, a.ptr, a.row, a.val, w)
+		return
+	}
+	gather32Generic(y, om, a, w)
+}
+
+// scatter32 is scatter32Generic.
+func scatter32(y, pt []float32, a *csc, w int) {
+	checkPanel(len(y), len(pt), a, w, panel32)
+	switch {
+	case cpufeat.AVX512:
+		scatter32AVX512(y, pt, a.ptr, a.row, a.val, w)
+		return
+	case cpufeat.AVX2FMA:
+		scatter32AVX2(y, pt, a.ptr, a.row, a.val, w)
+		return
+	}
+	scatter32Generic(y, pt, a, w)
+}
+
+// gather64 is gather64Generic.
+func gather64(y, om []float64, a *csc, w int) {
+	checkPanel(len(y), len(om), a, w, panel64)
+	switch {
+	case cpufeat.AVX512:
+		gather64AVX512(y, om, a.ptr, a.row, a.val, w)
+		return
+	case cpufeat.AVX2FMA:
+		gather64AVX2(y, om, a.ptr, a.row, a.val, w)
+		return
+	}
+	gather64Generic(y, om, a, w)
+}
+
+// scatter64 is scatter64Generic.
+func scatter64(y, pt []float64, a *csc, w int) {
+	checkPanel(len(y), len(pt), a, w, panel64)
+	switch {
+	case cpufeat.AVX512:
+		scatter64AVX512(y, pt, a.ptr, a.row, a.val, w)
+		return
+	case cpufeat.AVX2FMA:
+		scatter64AVX2(y, pt, a.ptr, a.row, a.val, w)
+		return
+	}
+	scatter64Generic(y, pt, a, w)
+}
