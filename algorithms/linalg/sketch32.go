@@ -65,27 +65,7 @@ func (o Omega32) CoMomentFrames(data []float32, n, d int, scratch []float32, sb 
 	if bad := p.setMean(data, n, d); bad >= 0 {
 		return nil, bad
 	}
-	center := func(dst []float32, src []float32, rows int) {
-		for i := range rows {
-			row := src[i*d : (i+1)*d]
-			mean, m2 := p.Mean[:len(row)], p.M2[:len(row)]
-			if dst == nil {
-				for j, v := range row {
-					c := float64(v) - mean[j]
-					m2[j] += c * c
-				}
-				continue
-			}
-			out := dst[i*d : (i+1)*d]
-			out = out[:len(row)]
-			for j, v := range row {
-				c := float64(v) - mean[j]
-				out[j] = float32(c)
-				m2[j] += c * c
-			}
-		}
-	}
-	p.P, _ = o.Shift(p.Mean).product(nil, data, n, d, scratch, sb, center)
+	p.P, _ = o.Shift(p.Mean).product(nil, data, n, d, scratch, sb, &p.Moments)
 	return p, -1
 }
 
@@ -149,12 +129,12 @@ func (s Shifted32) ProductFramesTo(dst *mat.Dense, data []float32, n, d int, scr
 
 // product runs the row chunks of a block and returns P (in dst, as ProductFramesTo) and
 // the first row whose sketch row is not finite, or −1. A chunk sparse enough (sparse.go)
-// is multiplied as it is by the sparse kernels; a dense one with sgemm, as it is if center
-// is nil and otherwise centred by center into the scratch (then its products need no
-// correction). center(nil, src, rows) is also called for a sparse chunk, for whatever
-// else center computes. The products of the chunks taken as they are get the rank-one
+// is multiplied as it is by the sparse kernels; a dense one with sgemm, as it is if mom is
+// nil, else centred about mom.Mean into the scratch (then its products need no
+// correction). With mom, the sums of squared deviations of every chunk are added to
+// mom.M2. The products of the chunks taken as they are get the rank-one
 // corrections about the shift: Y = X·Ω − 1·cᵀ, P −= (Yᵀ·1)·shiftᵀ.
-func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []float32, sb *SparseBlock, center func(dst, src []float32, rows int)) (*mat.Dense, int) {
+func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []float32, sb *SparseBlock, mom *Moments) (*mat.Dense, int) {
 	o, c := s.o, s.c
 	if len(data) != n*d || n < 1 || o.t32.Cols != d {
 		panic(fmt.Sprintf("linalg: Omega32.ProductFrames: %d values for %d×%d frames, Ωᵀ of %d columns", len(data), n, d, o.t32.Cols))
@@ -181,8 +161,8 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 			if sp == nil {
 				sp = getSparse[float32](&sparsePools[0], d, o.w)
 			}
-			if center != nil {
-				center(nil, chunk, rows)
+			if mom != nil {
+				a.addM2(mom)
 			}
 			if bad := sparse32Rows(sp, o, a, c, sum); bad >= 0 {
 				return nil, r0 + bad
@@ -190,8 +170,8 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 			continue
 		}
 		x := blas32.General{Rows: rows, Cols: d, Stride: d, Data: chunk}
-		if center != nil {
-			center(xs, chunk, rows)
+		if mom != nil {
+			centerRows(xs, chunk, rows, mom)
 			x.Data = xs[:rows*d]
 		}
 		yc := blas32.General{Rows: rows, Cols: m, Stride: m, Data: ys[:rows*m]}
@@ -201,7 +181,7 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 			blas32.Gemm(blas.NoTrans, blas.Trans, 1, cols32(x, c, e), cols32(o.t32, c, e), beta, yc)
 			beta = 1
 		}
-		if center == nil {
+		if mom == nil {
 			if bad := correctRows(yc.Data, rows, c, sum); bad >= 0 {
 				return nil, r0 + bad
 			}
@@ -230,6 +210,22 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 	assemble(raw.Data, raw.Stride, base, false, sp.pt, o.w, sum, s.shift)
 	sparsePools[0].Put(sp)
 	return p, -1
+}
+
+// centerRows stores the rows of src (rows×D) minus mom.Mean, rounded to float32, in dst,
+// and adds their squared deviations, in float64, to mom.M2.
+func centerRows(dst, src []float32, rows int, mom *Moments) {
+	d := len(mom.Mean)
+	for i := range rows {
+		row := src[i*d : (i+1)*d]
+		out := dst[i*d : (i+1)*d]
+		out, mean, m2 := out[:len(row)], mom.Mean[:len(row)], mom.M2[:len(row)]
+		for j, v := range row {
+			c := float64(v) - mean[j]
+			out[j] = float32(c)
+			m2[j] += c * c
+		}
+	}
 }
 
 // correctRows moves the float32 sketch rows y (rows×m) by −c, rounding to float32, and

@@ -94,6 +94,21 @@ func (a *csc) build(data []float32, pat *rowPatterns, rows, d int) {
 // buildTile is the number of columns csc.build places at a time.
 const buildTile = 1024
 
+// addM2 adds the squared deviations of the chunk's values from mom.Mean to mom.M2,
+// column by column: those of the non-zero values, then (rows − their number)·mean² for
+// the zeros.
+func (a *csc) addM2(mom *Moments) {
+	for j, mu := range mom.Mean {
+		var s float64
+		for _, v := range a.val[a.ptr[j]:a.ptr[j+1]] {
+			c := float64(v) - mu
+			s += c * c
+		}
+		zeros := float64(a.rows - int(a.ptr[j+1]-a.ptr[j]))
+		mom.M2[j] += s + zeros*mu*mu
+	}
+}
+
 // bytes returns the memory of a.
 func (a *csc) bytes() int64 { return int64(cap(a.ptr))*4 + int64(cap(a.row)) + int64(cap(a.val))*4 }
 
