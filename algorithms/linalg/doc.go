@@ -73,14 +73,23 @@
 // float64. Both accumulate a block in float32 and return float64 partials, which merge as
 // the float64 ones do.
 //
+// Sparse frames: these kernels and Shifted.FramesTo (the float64 pass) multiply a row
+// chunk of which at most half the values are non-zero (electron counts at low dose) in
+// its sparse form instead of with GEMM (sparse.go): Y = X·Ω and Pᵀ = Xᵀ·Y over its
+// compressed columns, by AVX2 or AVX-512 FMA kernels in assembly whose
+// pure-Go twins give the same bits (sparse_kernel.go; `-tags purego` forces the twins). A
+// SparseBlock keeps a block's sparse forms from one pass to the next.
+//
 // # Determinism
 //
 // The bits of every result depend only on the input bits and the BLAS implementation, never
 // on the number of ranks or goroutines:
 //
-//   - a block's partial is computed on one goroutine, in a fixed order (chunk sizes and
-//     panel widths are constants; the Dgemm and Sgemm panels are narrow enough that
-//     gonum's Dgemm and Sgemm never spawn goroutines);
+//   - a block's partial is computed on one goroutine, in a fixed order (chunk sizes,
+//     panel and tile widths are constants; whether a chunk is sparse depends on its
+//     values alone; the assembly kernels do the operations of their twins; the Dgemm and
+//     Sgemm panels are narrow enough that gonum's Dgemm and Sgemm never spawn
+//     goroutines);
 //   - partials are combined along the canonical block tree only (collective.Accumulator);
 //     no sum over rows goes through Allreduce;
 //   - the small dense factorizations (ThinQR, SVD, SingularValues, EigenSym, TopEigenSym)

@@ -36,6 +36,9 @@ func gather64AVX512(y, om []float64, ptr []int32, row []uint8, val []float32, w 
 //go:noescape
 func scatter64AVX512(y, pt []float64, ptr []int32, row []uint8, val []float32, w int)
 
+// useAVX512 and useAVX2 pick the kernels; tests turn them off to run the others.
+var useAVX512, useAVX2 = cpufeat.AVX512, cpufeat.AVX2FMA
+
 // packTable[mask] lists the positions of the set bits of mask, lowest first.
 var packTable = func() *[256][8]int32 {
 	var t [256][8]int32
@@ -54,7 +57,7 @@ var packTable = func() *[256][8]int32 {
 // pack is packGeneric, eight values at a time.
 func pack(x []float32, idx []int32) int {
 	_ = idx[len(x)-1]
-	if !cpufeat.AVX2FMA {
+	if !useAVX2 {
 		return packGeneric(x, idx)
 	}
 	v := len(x) &^ 7
@@ -75,10 +78,10 @@ func pack(x []float32, idx []int32) int {
 func gather32(y, om []float32, a *csc, w int) {
 	checkPanel(len(y), len(om), a, w, panel32)
 	switch {
-	case cpufeat.AVX512:
+	case useAVX512:
 		gather32AVX512(y, om, a.ptr, a.row, a.val, w)
 		return
-	case cpufeat.AVX2FMA:
+	case useAVX2:
 		gather32AVX2(y, om, a.ptr, a.row, a.val, w)
 		return
 	}
@@ -89,10 +92,10 @@ func gather32(y, om []float32, a *csc, w int) {
 func scatter32(y, pt []float32, a *csc, w int) {
 	checkPanel(len(y), len(pt), a, w, panel32)
 	switch {
-	case cpufeat.AVX512:
+	case useAVX512:
 		scatter32AVX512(y, pt, a.ptr, a.row, a.val, w)
 		return
-	case cpufeat.AVX2FMA:
+	case useAVX2:
 		scatter32AVX2(y, pt, a.ptr, a.row, a.val, w)
 		return
 	}
@@ -103,10 +106,10 @@ func scatter32(y, pt []float32, a *csc, w int) {
 func gather64(y, om []float64, a *csc, w int) {
 	checkPanel(len(y), len(om), a, w, panel64)
 	switch {
-	case cpufeat.AVX512:
+	case useAVX512:
 		gather64AVX512(y, om, a.ptr, a.row, a.val, w)
 		return
-	case cpufeat.AVX2FMA:
+	case useAVX2:
 		gather64AVX2(y, om, a.ptr, a.row, a.val, w)
 		return
 	}
@@ -117,10 +120,10 @@ func gather64(y, om []float64, a *csc, w int) {
 func scatter64(y, pt []float64, a *csc, w int) {
 	checkPanel(len(y), len(pt), a, w, panel64)
 	switch {
-	case cpufeat.AVX512:
+	case useAVX512:
 		scatter64AVX512(y, pt, a.ptr, a.row, a.val, w)
 		return
-	case cpufeat.AVX2FMA:
+	case useAVX2:
 		scatter64AVX2(y, pt, a.ptr, a.row, a.val, w)
 		return
 	}

@@ -29,7 +29,9 @@ func sparseRow(rnd *rand.Rand, n int, density float64, special bool) []float32 {
 }
 
 // TestPack checks pack against packGeneric for every length up to 40 and every density.
-func TestPack(t *testing.T) {
+func TestPack(t *testing.T) { kernelSets(t, testPack) }
+
+func testPack(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	for n := 1; n <= 40; n++ {
 		for _, density := range []float64{0, 0.1, 0.5, 0.9, 1} {
@@ -117,9 +119,11 @@ func TestCSC(t *testing.T) {
 // of 1 to RowChunk rows, columns with odd and even entry counts, panels inside wider
 // matrices, and NaN and infinite values; and that the gathers compute the products they
 // document, within the rounding of a float64 sum.
-func TestSparseKernels(t *testing.T) {
+func TestSparseKernels(t *testing.T) { kernelSets(t, testSparseKernels) }
+
+func testSparseKernels(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 6))
-	const d = 50
+	const d = 2*buildTile + 50 // three tiles of csc.build
 	for _, w := range []int{panel32, 2 * panel32} {
 		for trial := range 30 {
 			rows := []int{1, 2, 7, RowChunk}[trial%4]
