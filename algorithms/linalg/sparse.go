@@ -236,7 +236,8 @@ func sparse32Rows(s *sparseState[float32], o Omega32, a *csc, c, sum []float64) 
 // sum and stored in yc (rows×m, stride).
 func sparse64Rows(s *sparseState[float64], sh Shifted, a *csc, sum, yc []float64, stride int) int {
 	c := sh.c
-	return s.rows(sh.panel, sh.w, panel64, a, gather64, scatter64, func(y []float64, r int) bool {
+	// gather64 and scatter64 run every panel of the row themselves: one call.
+	return s.rows(sh.panel, sh.w, sh.w, a, gather64, scatter64, func(y []float64, r int) bool {
 		out := yc[r*stride : r*stride+len(c)]
 		for k, v := range y[:len(c)] {
 			t := v - c[k]

@@ -13,6 +13,12 @@ import "github.com/stemreduce/stemreduce/internal/cpufeat"
 func packAVX2(x []float32, idx []int32, table *[256][8]int32) int
 
 //go:noescape
+func gather64AVX512W(y, om []float64, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
+func scatter64AVX512W(y, pt []float64, ptr []int32, row []uint8, val []float32, w int)
+
+//go:noescape
 func gather32AVX2(y, om []float32, ptr []int32, row []uint8, val []float32, w int)
 
 //go:noescape
@@ -102,30 +108,49 @@ func scatter32(y, pt []float32, a *csc, w int) {
 	scatter32Generic(y, pt, a, w)
 }
 
-// gather64 is gather64Generic.
+// panel64Wide is the float64 panel of the AVX512W kernels: twice panel64.
+const panel64Wide = 2 * panel64
+
+// gather64 is gather64Generic on every panel of w columns (from the first of y and om).
 func gather64(y, om []float64, a *csc, w int) {
-	checkPanel(len(y), len(om), a, w, panel64)
-	switch {
-	case useAVX512:
-		gather64AVX512(y, om, a.ptr, a.row, a.val, w)
-		return
-	case useAVX2:
-		gather64AVX2(y, om, a.ptr, a.row, a.val, w)
-		return
+	for p := 0; p < w; {
+		switch {
+		case useAVX512 && p+panel64Wide <= w:
+			checkPanel(len(y)-p, len(om)-p, a, w, panel64Wide)
+			gather64AVX512W(y[p:], om[p:], a.ptr, a.row, a.val, w)
+			p += panel64Wide
+			continue
+		case useAVX512:
+			checkPanel(len(y)-p, len(om)-p, a, w, panel64)
+			gather64AVX512(y[p:], om[p:], a.ptr, a.row, a.val, w)
+		case useAVX2:
+			checkPanel(len(y)-p, len(om)-p, a, w, panel64)
+			gather64AVX2(y[p:], om[p:], a.ptr, a.row, a.val, w)
+		default:
+			gather64Generic(y[p:], om[p:], a, w)
+		}
+		p += panel64
 	}
-	gather64Generic(y, om, a, w)
 }
 
-// scatter64 is scatter64Generic.
+// scatter64 is scatter64Generic on every panel of w columns (from the first of y and pt).
 func scatter64(y, pt []float64, a *csc, w int) {
-	checkPanel(len(y), len(pt), a, w, panel64)
-	switch {
-	case useAVX512:
-		scatter64AVX512(y, pt, a.ptr, a.row, a.val, w)
-		return
-	case useAVX2:
-		scatter64AVX2(y, pt, a.ptr, a.row, a.val, w)
-		return
+	for p := 0; p < w; {
+		switch {
+		case useAVX512 && p+panel64Wide <= w:
+			checkPanel(len(y)-p, len(pt)-p, a, w, panel64Wide)
+			scatter64AVX512W(y[p:], pt[p:], a.ptr, a.row, a.val, w)
+			p += panel64Wide
+			continue
+		case useAVX512:
+			checkPanel(len(y)-p, len(pt)-p, a, w, panel64)
+			scatter64AVX512(y[p:], pt[p:], a.ptr, a.row, a.val, w)
+		case useAVX2:
+			checkPanel(len(y)-p, len(pt)-p, a, w, panel64)
+			scatter64AVX2(y[p:], pt[p:], a.ptr, a.row, a.val, w)
+		default:
+			scatter64Generic(y[p:], pt[p:], a, w)
+		}
+		p += panel64
 	}
-	scatter64Generic(y, pt, a, w)
 }

@@ -54,9 +54,10 @@ packdone:
 	MOVQ AX, ret+56(FP)
 	RET
 
-// The column kernels: see gatherGeneric and scatterGeneric; a panel is 128 bytes, four
-// AVX2 or two AVX-512 registers. Registers: AX the entry e, BX the end of column j (DX),
-// CX the number of columns, R12 the column's row of om or pt, R13 and R14 rows of y.
+// The column kernels: see gatherGeneric and scatterGeneric. A panel is 128 bytes in four
+// AVX2 or two AVX-512 registers; the AVX512W kernels take float64 panels of 256 bytes in
+// four AVX-512 registers. Registers: AX the entry e, BX the end of column j (DX), CX the
+// number of columns, R12 the column's row of om or pt, R13 and R14 rows of y.
 
 // func gather32AVX2(y, om []float32, ptr []int32, row []uint8, val []float32, w int)
 TEXT ·gather32AVX2(SB), NOSPLIT, $0-128
@@ -595,5 +596,153 @@ scatter64AVX512next:
 	JMP  scatter64AVX512col
 
 scatter64AVX512done:
+	VZEROUPPER
+	RET
+
+// func gather64AVX512W(y, om []float64, ptr []int32, row []uint8, val []float32, w int)
+TEXT ·gather64AVX512W(SB), NOSPLIT, $0-128
+	MOVQ y_base+0(FP), DI
+	MOVQ om_base+24(FP), SI
+	MOVQ ptr_base+48(FP), R8
+	MOVQ ptr_len+56(FP), CX
+	DECQ CX                     // columns
+	MOVQ row_base+72(FP), R9
+	MOVQ val_base+96(FP), R11
+	MOVQ w+120(FP), R10
+	SHLQ $3, R10                // row stride in bytes
+	XORQ DX, DX                 // j
+	MOVLQSX (R8), AX            // e = ptr[0]
+
+gather64AVX512Wcol:
+	CMPQ    DX, CX
+	JGE     gather64AVX512Wdone
+	MOVLQSX 4(R8)(DX*4), BX     // ptr[j+1]
+	CMPQ    AX, BX
+	JGE     gather64AVX512Wnext
+	MOVQ    DX, R12
+	IMULQ   R10, R12
+	ADDQ    SI, R12             // &om[j·w]
+	VMOVUPD (R12), Z0
+	VMOVUPD 64(R12), Z1
+	VMOVUPD 128(R12), Z2
+	VMOVUPD 192(R12), Z3
+
+gather64AVX512Went:
+	MOVBQZX (R9)(AX*1), R13
+	IMULQ   R10, R13
+	ADDQ    DI, R13             // &y[row[e]·w]
+	VCVTSS2SD    0(R11)(AX*4), X8, X8
+	VBROADCASTSD X8, Z8
+	VMOVUPD (R13), Z4
+	VMOVUPD 64(R13), Z5
+	VMOVUPD 128(R13), Z6
+	VMOVUPD 192(R13), Z7
+	VFMADD231PD Z0, Z8, Z4
+	VFMADD231PD Z1, Z8, Z5
+	VFMADD231PD Z2, Z8, Z6
+	VFMADD231PD Z3, Z8, Z7
+	VMOVUPD Z4, (R13)
+	VMOVUPD Z5, 64(R13)
+	VMOVUPD Z6, 128(R13)
+	VMOVUPD Z7, 192(R13)
+	INCQ    AX
+	CMPQ    AX, BX
+	JLT     gather64AVX512Went
+
+gather64AVX512Wnext:
+	MOVQ BX, AX
+	INCQ DX
+	JMP  gather64AVX512Wcol
+
+gather64AVX512Wdone:
+	VZEROUPPER
+	RET
+
+// func scatter64AVX512W(y, pt []float64, ptr []int32, row []uint8, val []float32, w int)
+TEXT ·scatter64AVX512W(SB), NOSPLIT, $0-128
+	MOVQ y_base+0(FP), DI
+	MOVQ pt_base+24(FP), SI
+	MOVQ ptr_base+48(FP), R8
+	MOVQ ptr_len+56(FP), CX
+	DECQ CX                     // columns
+	MOVQ row_base+72(FP), R9
+	MOVQ val_base+96(FP), R11
+	MOVQ w+120(FP), R10
+	SHLQ $3, R10                // row stride in bytes
+	XORQ DX, DX                 // j
+	MOVLQSX (R8), AX            // e = ptr[0]
+
+scatter64AVX512Wcol:
+	CMPQ    DX, CX
+	JGE     scatter64AVX512Wdone
+	MOVLQSX 4(R8)(DX*4), BX     // ptr[j+1]
+	CMPQ    AX, BX
+	JGE     scatter64AVX512Wnext
+	MOVQ    DX, R12
+	IMULQ   R10, R12
+	ADDQ    SI, R12             // &pt[j·w]
+	VMOVUPD (R12), Z0 // even chain from pt
+	VMOVUPD 64(R12), Z1
+	VMOVUPD 128(R12), Z2
+	VMOVUPD 192(R12), Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+
+scatter64AVX512Wpair:
+	LEAQ    1(AX), R13
+	CMPQ    R13, BX
+	JGE     scatter64AVX512Wlast
+	MOVBQZX (R9)(AX*1), R13
+	IMULQ   R10, R13
+	ADDQ    DI, R13
+	MOVBQZX 1(R9)(AX*1), R14
+	IMULQ   R10, R14
+	ADDQ    DI, R14
+	VCVTSS2SD    0(R11)(AX*4), X8, X8
+	VBROADCASTSD X8, Z8
+	VCVTSS2SD    4(R11)(AX*4), X9, X9
+	VBROADCASTSD X9, Z9
+	VFMADD231PD (R13), Z8, Z0
+	VFMADD231PD 64(R13), Z8, Z1
+	VFMADD231PD 128(R13), Z8, Z2
+	VFMADD231PD 192(R13), Z8, Z3
+	VFMADD231PD (R14), Z9, Z4
+	VFMADD231PD 64(R14), Z9, Z5
+	VFMADD231PD 128(R14), Z9, Z6
+	VFMADD231PD 192(R14), Z9, Z7
+	ADDQ    $2, AX
+	JMP     scatter64AVX512Wpair
+
+scatter64AVX512Wlast:
+	CMPQ    AX, BX
+	JGE     scatter64AVX512Wstore
+	MOVBQZX (R9)(AX*1), R13
+	IMULQ   R10, R13
+	ADDQ    DI, R13
+	VCVTSS2SD    0(R11)(AX*4), X8, X8
+	VBROADCASTSD X8, Z8
+	VFMADD231PD (R13), Z8, Z0
+	VFMADD231PD 64(R13), Z8, Z1
+	VFMADD231PD 128(R13), Z8, Z2
+	VFMADD231PD 192(R13), Z8, Z3
+
+scatter64AVX512Wstore:
+	VADDPD Z4, Z0, Z0
+	VADDPD Z5, Z1, Z1
+	VADDPD Z6, Z2, Z2
+	VADDPD Z7, Z3, Z3
+	VMOVUPD Z0, (R12)
+	VMOVUPD Z1, 64(R12)
+	VMOVUPD Z2, 128(R12)
+	VMOVUPD Z3, 192(R12)
+
+scatter64AVX512Wnext:
+	MOVQ BX, AX
+	INCQ DX
+	JMP  scatter64AVX512Wcol
+
+scatter64AVX512Wdone:
 	VZEROUPPER
 	RET
