@@ -23,15 +23,31 @@ func (m *Moments) D() int { return len(m.Mean) }
 // float32 values is finite exactly when all of them are, so the check costs one addition
 // per value.
 func (m *Moments) setMean(data []float32, n, d int) (bad int) {
+	return m.setMeanSparse(data, n, d, nil)
+}
+
+// setMeanSparse is setMean with the sparse forms of the block's row chunks in sb (nil, or
+// complete): the column sums of a sparse chunk add its non-zero values only, in row
+// order, which gives the same bits, since adding a zero changes no sum that is not −0 and
+// these sums, starting from +0, never are.
+func (m *Moments) setMeanSparse(data []float32, n, d int, sb *SparseBlock) (bad int) {
 	m.N = int64(n)
 	m.Mean = make([]float64, d)
 	m.M2 = make([]float64, d)
 	mean := m.Mean
-	for i := range n {
-		row := data[i*d : (i+1)*d]
-		mean := mean[:len(row)]
-		for j, v := range row {
-			mean[j] += float64(v)
+	for r0 := 0; r0 < n; r0 += RowChunk {
+		if sb != nil {
+			if a := sb.chunks[r0/RowChunk]; a != nil {
+				a.addSums(mean)
+				continue
+			}
+		}
+		for i := r0; i < min(r0+RowChunk, n); i++ {
+			row := data[i*d : (i+1)*d]
+			mean := mean[:len(row)]
+			for j, v := range row {
+				mean[j] += float64(v)
+			}
 		}
 	}
 	// The column sums are finite exactly when every value is (float32 values cannot

@@ -61,8 +61,14 @@ func (o Omega32) CoMomentFrames(data []float32, n, d int, scratch []float32, sb 
 	if len(data) != n*d || n < 1 || o.t32.Cols != d {
 		panic(fmt.Sprintf("linalg: Omega32.CoMomentFrames: %d values for %d×%d frames, Ωᵀ of %d columns", len(data), n, d, o.t32.Cols))
 	}
+	// The sparse forms first: the mean takes the column sums of the sparse chunks from
+	// them. Without sb they are kept for this block only.
+	if sb == nil {
+		sb = &SparseBlock{}
+	}
+	sb.fill(data, n, d)
 	p := &CoMoment{}
-	if bad := p.setMean(data, n, d); bad >= 0 {
+	if bad := p.setMeanSparse(data, n, d, sb); bad >= 0 {
 		return nil, bad
 	}
 	p.P, _ = o.Shift(p.Mean).product(nil, data, n, d, scratch, sb, &p.Moments)

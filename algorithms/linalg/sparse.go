@@ -94,6 +94,17 @@ func (a *csc) build(data []float32, pat *rowPatterns, rows, d int) {
 // buildTile is the number of columns csc.build places at a time.
 const buildTile = 1024
 
+// addSums adds the chunk's column sums to sum, each in row order.
+func (a *csc) addSums(sum []float64) {
+	for j := range sum {
+		s := sum[j]
+		for _, v := range a.val[a.ptr[j]:a.ptr[j+1]] {
+			s += float64(v)
+		}
+		sum[j] = s
+	}
+}
+
 // addM2 adds the squared deviations of the chunk's values from mom.Mean to mom.M2,
 // column by column: those of the non-zero values, then (rows − their number)·mean² for
 // the zeros.
@@ -130,6 +141,17 @@ func (b *SparseBlock) Bytes() int64 {
 		}
 	}
 	return n
+}
+
+// fill lists the sparse forms of every row chunk of the block (data, n×d) in b, unless b
+// holds them already.
+func (b *SparseBlock) fill(data []float32, n, d int) {
+	ch := getChunker(b, d)
+	for r0 := 0; r0 < n; r0 += RowChunk {
+		r1 := min(r0+RowChunk, n)
+		ch.chunk(r0/RowChunk, data[r0*d:r1*d], r1-r0, d)
+	}
+	ch.release(true)
 }
 
 // chunker walks the row chunks of a block for a kernel: chunk returns the sparse form of

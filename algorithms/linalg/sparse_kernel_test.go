@@ -261,3 +261,35 @@ func TestFMA32(t *testing.T) {
 		t.Fatal("the constructed cases do not exercise double rounding")
 	}
 }
+
+// TestMeanSparse checks that the mean taken from the sparse forms has the bits of the mean
+// of the dense rows, with negative zeros, chunks of both kinds and blocks of a partial
+// chunk; and that a NaN is found in the same row.
+func TestMeanSparse(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(9, 10))
+	const d = 300
+	for _, n := range []int{1, 63, 64, 200} {
+		for _, nan := range []bool{false, true} {
+			var data []float32
+			for i := range n {
+				data = append(data, sparseRow(rnd, d, []float64{0.2, 0.9}[i/64%2], false)...)
+			}
+			data[rnd.IntN(len(data))] = float32(math.Copysign(0, -1))
+			if nan {
+				data[(n/2)*d+7] = float32(math.NaN())
+			}
+			var dense, sparse Moments
+			badD := dense.setMean(data, n, d)
+			sb := &SparseBlock{}
+			sb.fill(data, n, d)
+			badS := sparse.setMeanSparse(data, n, d, sb)
+			if badD != badS {
+				t.Fatalf("n=%d: bad row %d from the sparse forms, %d from the rows", n, badS, badD)
+			}
+			if badD >= 0 {
+				continue
+			}
+			sameBits64(t, "mean", sparse.Mean, dense.Mean)
+		}
+	}
+}
