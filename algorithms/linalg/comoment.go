@@ -174,9 +174,16 @@ func (s Shifted) FramesTo(dst *mat.Dense, data []float32, n, d int, y *mat.Dense
 	}
 	var yr blas64.General
 	if y == nil {
-		yr = mat.NewDense(min(n, RowChunk), m, nil).RawMatrix()
+		yr = mat.NewDense(min(n, sparseRows), m, nil).RawMatrix()
 	} else if yrr, yc := y.Dims(); yrr != n || yc != m {
 		panic(fmt.Sprintf("linalg: ShiftedFrames: sketch rows are %d×%d, want %d×%d", yrr, yc, n, m))
+	}
+	// rowsOf returns the sketch rows of frames [r0, r1): in y, or at the start of yr.
+	rowsOf := func(r0, r1 int) blas64.General {
+		if y != nil {
+			return rawRows(y.RawMatrix(), r0, r1)
+		}
+		return rawRows(yr, 0, r1-r0)
 	}
 	or := omegaT.RawMatrix()
 	p := denseTo(dst, m, d, "ShiftedFramesTo")
@@ -189,28 +196,13 @@ func (s Shifted) FramesTo(dst *mat.Dense, data []float32, n, d int, y *mat.Dense
 	var sp *sparseState[float64]
 	sum := make([]float64, m) // Yᵀ·1 of the sparse chunks
 	w := pPanel(m)
-	for r0 := 0; r0 < n; r0 += RowChunk {
-		r1 := min(r0+RowChunk, n)
-		chunk := data[r0*d : r1*d]
-		var yc blas64.General
-		if y != nil {
-			yc = rawRows(y.RawMatrix(), r0, r1)
-		} else {
-			yc = rawRows(yr, 0, r1-r0)
-		}
-		if a := ch.chunk(r0/RowChunk, chunk, r1-r0, d); a != nil {
-			if sp == nil {
-				sp = getSparse[float64](&sparsePools[1], d, s.w)
-			}
-			if bad := sparse64Rows(sp, s, a, sum, yc.Data, yc.Stride); bad >= 0 {
-				return nil, r0 + bad
-			}
-			continue
-		}
+	// denseRows shifts the rows [r0, r1) (at most RowChunk) and multiplies them with dgemm.
+	denseRows := func(r0, r1 int) int {
 		xs := blas64.General{Rows: r1 - r0, Cols: d, Stride: d, Data: scratch[:(r1-r0)*d]}
-		if bad := FramesTo(xs.Data, chunk, r1-r0, d, shift); bad >= 0 {
-			return nil, r0 + bad
+		if bad := FramesTo(xs.Data, data[r0*d:r1*d], r1-r0, d, shift); bad >= 0 {
+			return bad
 		}
+		yc := rowsOf(r0, r1)
 		beta := 0.0
 		for c := 0; c < d; c += yChunk {
 			e := min(c+yChunk, d)
@@ -220,6 +212,25 @@ func (s Shifted) FramesTo(dst *mat.Dense, data []float32, n, d int, y *mat.Dense
 		for c := 0; c < d; c += w {
 			e := min(c+w, d)
 			blas64.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols(xs, c, e), 1, cols(pr, c, e))
+		}
+		return -1
+	}
+	for r0 := 0; r0 < n; r0 += sparseRows {
+		r1 := min(r0+sparseRows, n)
+		if a := ch.chunk(r0/sparseRows, data[r0*d:r1*d], r1-r0, d); a != nil {
+			if sp == nil {
+				sp = getSparse[float64](&sparsePools[1], d, s.w)
+			}
+			yc := rowsOf(r0, r1)
+			if bad := sparse64Rows(sp, s, a, sum, yc.Data, yc.Stride); bad >= 0 {
+				return nil, r0 + bad
+			}
+			continue
+		}
+		for q0 := r0; q0 < r1; q0 += RowChunk {
+			if bad := denseRows(q0, min(q0+RowChunk, r1)); bad >= 0 {
+				return nil, q0 + bad
+			}
 		}
 	}
 	complete = true

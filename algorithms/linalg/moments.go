@@ -35,14 +35,14 @@ func (m *Moments) setMeanSparse(data []float32, n, d int, sb *SparseBlock) (bad 
 	m.Mean = make([]float64, d)
 	m.M2 = make([]float64, d)
 	mean := m.Mean
-	for r0 := 0; r0 < n; r0 += RowChunk {
+	for r0 := 0; r0 < n; r0 += sparseRows {
 		if sb != nil {
-			if a := sb.chunks[r0/RowChunk]; a != nil {
+			if a := sb.chunks[r0/sparseRows]; a != nil {
 				a.addSums(mean)
 				continue
 			}
 		}
-		for i := r0; i < min(r0+RowChunk, n); i++ {
+		for i := r0; i < min(r0+sparseRows, n); i++ {
 			row := data[i*d : (i+1)*d]
 			mean := mean[:len(row)]
 			for j, v := range row {

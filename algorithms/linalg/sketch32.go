@@ -159,22 +159,10 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 	var sp *sparseState[float32]
 	dense := false // whether ps holds products
 	w := pPanel(m)
-	for r0 := 0; r0 < n; r0 += RowChunk {
-		r1 := min(r0+RowChunk, n)
+	// denseRows multiplies the rows [r0, r1) (at most RowChunk) with sgemm.
+	denseRows := func(r0, r1 int) int {
 		rows := r1 - r0
 		chunk := data[r0*d : r1*d]
-		if a := ch.chunk(r0/RowChunk, chunk, rows, d); a != nil {
-			if sp == nil {
-				sp = getSparse[float32](&sparsePools[0], d, o.w)
-			}
-			if mom != nil {
-				a.addM2(mom)
-			}
-			if bad := sparse32Rows(sp, o, a, c, sum); bad >= 0 {
-				return nil, r0 + bad
-			}
-			continue
-		}
 		x := blas32.General{Rows: rows, Cols: d, Stride: d, Data: chunk}
 		if mom != nil {
 			centerRows(xs, chunk, rows, mom)
@@ -189,7 +177,7 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 		}
 		if mom == nil {
 			if bad := correctRows(yc.Data, rows, c, sum); bad >= 0 {
-				return nil, r0 + bad
+				return bad
 			}
 		}
 		beta = 0
@@ -201,6 +189,27 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 			blas32.Gemm(blas.Trans, blas.NoTrans, 1, yc, cols32(x, c, e), beta, cols32(ps, c, e))
 		}
 		dense = true
+		return -1
+	}
+	for r0 := 0; r0 < n; r0 += sparseRows {
+		r1 := min(r0+sparseRows, n)
+		if a := ch.chunk(r0/sparseRows, data[r0*d:r1*d], r1-r0, d); a != nil {
+			if sp == nil {
+				sp = getSparse[float32](&sparsePools[0], d, o.w)
+			}
+			if mom != nil {
+				a.addM2(mom)
+			}
+			if bad := sparse32Rows(sp, o, a, c, sum); bad >= 0 {
+				return nil, r0 + bad
+			}
+			continue
+		}
+		for q0 := r0; q0 < r1; q0 += RowChunk {
+			if bad := denseRows(q0, min(q0+RowChunk, r1)); bad >= 0 {
+				return nil, q0 + bad
+			}
+		}
 	}
 	complete = true
 	p := denseTo(dst, m, d, "Omega32.ProductFramesTo")

@@ -36,6 +36,7 @@ func TestOmega32(t *testing.T) {
 		{n: 1, d: 40, m: 2, b: 4, density: 0.2},
 		{n: 150, d: 300, m: 26, b: 0, density: 0.25},
 		{n: 200, d: 2500, m: 40, b: 90, density: 0.1}, // two tiles
+		{n: 600, d: 300, m: 26, b: 0, density: 0.2},   // sparse, dense, sparse chunks in a block
 	}
 	const eps32 = 0x1p-24
 	for _, tc := range tests {
@@ -187,13 +188,13 @@ func (k *keptBlocks) bytes() int64 {
 }
 
 // countFrames returns n×d detector counts, a share density of them non-zero, except rows
-// 64 to 127, which are dense: row chunks of both kinds.
+// 256 to 511, which are dense: for n > 256, sparse row chunks (of 256 rows) and dense ones.
 func countFrames(n, d int, density float64, seed uint64) []float32 {
 	r := rand.New(rand.NewPCG(seed, 3))
 	data := make([]float32, n*d)
 	for i := range n {
 		for j := range d {
-			if i/64 == 1 || r.Float64() < density {
+			if i/256 == 1 || r.Float64() < density {
 				data[i*d+j] = float32(1 + r.IntN(20) + j%7)
 			}
 		}
@@ -212,10 +213,7 @@ func testOmega32NonFinite(t *testing.T, sparse bool) {
 	data := offsetFrames(n, d, 1)
 	if sparse {
 		d = 60
-		data = countFrames(n, d, 0.1, 1)
-		for i := 64 * d; i < n*d; i++ { // no dense rows
-			data[i] = 0
-		}
+		data = countFrames(n, d, 0.1, 1) // one sparse chunk
 	}
 	data[37*d+3] = float32(math.NaN())
 	data[60*d] = float32(math.Inf(1))
@@ -238,11 +236,12 @@ func testOmega32NonFinite(t *testing.T, sparse bool) {
 func TestShiftedFrames(t *testing.T) {
 	// Blocks of more than RowChunk rows, Y over two pixel chunks; detector counts with
 	// sparse and dense chunks, over two panels of the sparse kernels (m = 20).
-	t.Run("dense", func(t *testing.T) { testShiftedFrames(t, offsetFrames(200, 3000, 9), 200, 3000, 4) })
-	t.Run("sparse", func(t *testing.T) { testShiftedFrames(t, countFrames(200, 3000, 0.2, 9), 200, 3000, 20) })
+	t.Run("dense", func(t *testing.T) { testShiftedFrames(t, offsetFrames(200, 3000, 9), 200, 3000, 4, 90) })
+	t.Run("sparse", func(t *testing.T) { testShiftedFrames(t, countFrames(200, 3000, 0.2, 9), 200, 3000, 20, 90) })
+	t.Run("mixed", func(t *testing.T) { testShiftedFrames(t, countFrames(600, 500, 0.2, 9), 600, 500, 20, 600) })
 }
 
-func testShiftedFrames(t *testing.T, data []float32, n, d, m int) {
+func testShiftedFrames(t *testing.T, data []float32, n, d, m, block int) {
 	// P = (Xs·Ω)ᵀ·Xs and Y = Xs·Ω with Xs = X − 1·shiftᵀ, in float64, summed over blocks.
 	omegaT := gaussian(m, d, rand.New(rand.NewPCG(8, 8)))
 	shift := make([]float64, d)
@@ -264,7 +263,7 @@ func testShiftedFrames(t *testing.T, data []float32, n, d, m int) {
 		kept := newKeptBlocks(p > 1)
 		y := mat.NewDense(n, m, nil)
 		mg := linalg.SumMerger{}
-		got := reduceFrames(t, p, data, n, d, 90, mg, func(b spmd.Block) (*mat.Dense, error) {
+		got := reduceFrames(t, p, data, n, d, block, mg, func(b spmd.Block) (*mat.Dense, error) {
 			yb := y.Slice(b.Frames.Beg, b.Frames.End, 0, m).(*mat.Dense)
 			c, bad := sh.FramesTo(nil, b.Data, b.Frames.Len(), b.D, yb, nil, kept.block(b.Index))
 			if bad >= 0 {

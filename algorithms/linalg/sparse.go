@@ -16,7 +16,7 @@ import (
 // implicit: the chunk is multiplied as it is and corrected by rank-one terms about a
 // shift, as Omega32.ProductFrames does.
 //
-// The choice depends only on the chunk's values (chunks are RowChunk frames of a block),
+// The choice depends only on the chunk's values (chunks are sparseRows frames of a block),
 // so it is the same on every rank and every CPU, and so are the bits. A SparseBlock keeps
 // the sparse forms of a block from one pass to the next, which then skip listing the
 // non-zero values again; that changes the time, never the bits.
@@ -25,11 +25,16 @@ import (
 // kernels multiply. Above it the dense GEMM is faster (BenchmarkSparseProducts).
 const sparseDensity = 0.5
 
+// sparseRows is the number of rows of a sparse chunk (the dense kernels take RowChunk at
+// a time): the kernels stream Ω and Pᵀ once per chunk, so larger chunks read them less
+// often; a row index of a chunk fits a byte.
+const sparseRows = 256
+
 // rowPatterns lists the non-zero values of the rows of a chunk: row r's are at the
 // indices idx[off[r]:off[r+1]].
 type rowPatterns struct {
 	idx []int32
-	off [RowChunk + 1]int
+	off [sparseRows + 1]int
 }
 
 // row returns the indices of the non-zero values of row r.
@@ -71,7 +76,7 @@ func (a *csc) build(data []float32, pat *rowPatterns, rows, d int) {
 		a.ptr[j+1] += a.ptr[j]
 	}
 	next := a.ptr[:d] // the next free entry of each column; shifted back below
-	var cur [RowChunk]int
+	var cur [sparseRows]int
 	copy(cur[:], pat.off[:rows])
 	for end := buildTile; end < d+buildTile; end += buildTile {
 		for r := range rows {
@@ -147,9 +152,9 @@ func (b *SparseBlock) Bytes() int64 {
 // holds them already.
 func (b *SparseBlock) fill(data []float32, n, d int) {
 	ch := getChunker(b, d)
-	for r0 := 0; r0 < n; r0 += RowChunk {
-		r1 := min(r0+RowChunk, n)
-		ch.chunk(r0/RowChunk, data[r0*d:r1*d], r1-r0, d)
+	for r0 := 0; r0 < n; r0 += sparseRows {
+		r1 := min(r0+sparseRows, n)
+		ch.chunk(r0/sparseRows, data[r0*d:r1*d], r1-r0, d)
 	}
 	ch.release(true)
 }
@@ -170,8 +175,8 @@ func getChunker(b *SparseBlock, d int) *chunker {
 	if !ok {
 		c = &chunker{}
 	}
-	if c.pat == nil || len(c.pat.idx) < RowChunk*d {
-		c.pat = &rowPatterns{idx: make([]int32, RowChunk*d)}
+	if c.pat == nil || len(c.pat.idx) < sparseRows*d {
+		c.pat = &rowPatterns{idx: make([]int32, sparseRows*d)}
 	}
 	c.b = b
 	return c
@@ -205,7 +210,7 @@ func (c *chunker) chunk(k int, data []float32, rows, d int) *csc {
 }
 
 // sparseState is the state of the sparse chunks of one block: Pᵀ (D×w) summed over their
-// rows and the sketch rows of a chunk (RowChunk×w).
+// rows and the sketch rows of a chunk (sparseRows×w).
 type sparseState[T float32 | float64] struct {
 	pt []T
 	y  []T
@@ -218,7 +223,7 @@ var sparsePools [2]sync.Pool // *sparseState[float32], *sparseState[float64]
 func getSparse[T float32 | float64](pool *sync.Pool, d, w int) *sparseState[T] {
 	s, ok := pool.Get().(*sparseState[T])
 	if !ok || len(s.pt) != d*w {
-		s = &sparseState[T]{pt: make([]T, d*w), y: make([]T, RowChunk*w)}
+		s = &sparseState[T]{pt: make([]T, d*w), y: make([]T, sparseRows*w)}
 	}
 	return s
 }

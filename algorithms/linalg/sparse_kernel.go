@@ -29,7 +29,7 @@ func packGeneric(x []float32, idx []int32) int {
 
 // csc is the sparse form of a row chunk (compressed sparse columns): the non-zero values
 // of column j are val[ptr[j]:ptr[j+1]], in the rows row[ptr[j]:ptr[j+1]] (increasing, all
-// below rows ≤ RowChunk).
+// below rows ≤ sparseRows).
 type csc struct {
 	ptr  []int32
 	row  []uint8
@@ -123,7 +123,7 @@ func fma32(a, b, c float32) float32 {
 // and of a D×w matrix (both from the panel's first column) stays inside them.
 func checkPanel(ny, nm int, a *csc, w, p int) {
 	d := len(a.ptr) - 1
-	if w < p || ny < (a.rows-1)*w+p || nm < (d-1)*w+p || a.rows > RowChunk {
+	if w < p || ny < (a.rows-1)*w+p || nm < (d-1)*w+p || a.rows > sparseRows {
 		panic("linalg: sparse kernel: panel outside the sketch rows or the matrix")
 	}
 }

@@ -83,7 +83,7 @@ func sparseChunk(rnd *rand.Rand, rows, d int, density float64, special bool) ([]
 // column in row order, and that pack turns dense chunks down.
 func TestCSC(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
-	for _, rows := range []int{1, 5, RowChunk} {
+	for _, rows := range []int{1, 5, RowChunk, sparseRows} {
 		for _, density := range []float64{0, 0.05, 0.3, 0.45, 0.7} {
 			d := 37
 			data, a := sparseChunk(rnd, rows, d, density, density == 0.3)
@@ -116,7 +116,7 @@ func TestCSC(t *testing.T) {
 }
 
 // TestSparseKernels checks that the kernels in use give the bits of the twins, on chunks
-// of 1 to RowChunk rows, columns with odd and even entry counts, panels inside wider
+// of 1 to sparseRows rows, columns with odd and even entry counts, panels inside wider
 // matrices (float32: the second of two; float64: every panel of 16, 48 or 64 columns,
 // which the AVX-512 kernels take 32 at a time where they can), and NaN and infinite
 // values; and that the gathers compute the products they document, within the rounding
@@ -127,7 +127,7 @@ func testSparseKernels(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 6))
 	const d = 2*buildTile + 50 // three tiles of csc.build
 	for trial := range 60 {
-		rows := []int{1, 2, 7, RowChunk}[trial%4]
+		rows := []int{1, 7, RowChunk, sparseRows}[trial%4]
 		data, a := sparseChunk(rnd, rows, d, 0.3, trial%5 == 0)
 		if a == nil {
 			t.Fatal("a chunk of density 0.3 was found dense")
