@@ -93,7 +93,8 @@
 //   - partials are combined along the canonical block tree only (collective.Accumulator);
 //     no sum over rows goes through Allreduce;
 //   - the small dense factorizations (ThinQR, SVD, SingularValues, EigenSym, TopEigenSym)
-//     are run by every rank on replicated input and have no other input;
+//     and the top-k solvers (TopEigen, TopSVD: a fixed start block, a fixed iteration) are
+//     run by every rank on replicated input and have no other input;
 //   - per-row outputs (rows of Q) are computed block by block.
 //
 // Every rank must use the same BLAS implementation with the same thread count.

@@ -6,9 +6,99 @@ import (
 	"slices"
 
 	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas64"
 	"gonum.org/v1/gonum/lapack/gonum"
 	"gonum.org/v1/gonum/mat"
 )
+
+// TopEigen returns the k largest eigenvalues of the symmetric n×n matrix a, in
+// decreasing order, and their orthonormal eigenvectors (n×k). It reads the upper triangle
+// of a and leaves a unchanged; it allocates an n×n copy of a and, for the Krylov route,
+// two n×MaxBasis bases. It panics unless 0 < k ≤ n.
+//
+// For n ≤ s.DenseMax it is TopEigenSym. Above, a block Lanczos iteration with full
+// reorthogonalisation and thick restarts (see krylov) runs on the explicit matrix, its
+// products being matrix–matrix products (dgemm), until the residuals of the Ritz pairs
+// bound the errors: the angle of the top-k subspace and of every vector whose eigenvalue
+// is separated by less than 1e-10 rad, and the eigenvalues within 1e-12·λ_k, unless the
+// residual reached the rounding level 4·ε·√n·‖a‖ of the dense route. Its cost is a few
+// dozen products of a with an n×b block against the O(n³) memory-bound reduction of
+// the dense route: seconds rather than minutes at n = 8192. If the test is not met
+// within s.MaxProducts (eigenvalues clustered at k converge slowly), TopEigenSym runs
+// after all (Status TopFallback), so the result is never less accurate than the dense
+// route's. The start block is fixed and every step is a function of the input bits
+// alone, so equal inputs give equal bits. It returns ErrNoConvergence if the dense route
+// fails.
+func TopEigen(a mat.Symmetric, k int, s TopSettings) (TopResult, error) {
+	n := a.SymmetricDim()
+	if k < 1 || k > n {
+		panic(fmt.Sprintf("linalg: TopEigen: %d eigenvectors of a %d×%d matrix", k, n, n))
+	}
+	b, mx, budget, dense := s.resolve(n, k)
+	res := TopResult{Status: TopDense}
+	if !dense {
+		st, ok := topKrylov(symOp{fullSym(a)}, k, b, mx, budget)
+		if ok {
+			return st, nil
+		}
+		res = st
+		res.Status = TopFallback
+	}
+	vals, vecs, err := TopEigenSym(a, k)
+	if err != nil {
+		return TopResult{}, err
+	}
+	res.Values, res.Vectors = vals[:k], vecs
+	return res, nil
+}
+
+// symOp is the operator of a full symmetric matrix.
+type symOp struct{ a blas64.General }
+
+func (o symOp) dim() int { return o.a.Rows }
+
+func (o symOp) mul(dst, x blas64.General) {
+	blas64.Gemm(blas.NoTrans, blas.NoTrans, 1, o.a, x, 0, dst)
+}
+
+func (o symOp) start(z blas64.General) { fixedRandom(z.Data, 1) }
+
+func (o symOp) accept(rz ritz, k int) ([]float64, *mat.Dense, bool) {
+	if !topTest(rz.theta, rz.r, k, topFloorOf(o.a.Rows)) {
+		return nil, nil, false
+	}
+	return rz.theta[:k:k], mat.DenseCopyOf(rz.y.Slice(0, o.a.Rows, 0, k)), true
+}
+
+// fullSym returns both triangles of a from its upper triangle, transposed by tiles
+// of 64×64 so that the lower triangle is written in cache-sized pieces.
+func fullSym(a mat.Symmetric) blas64.General {
+	n := a.SymmetricDim()
+	f := blas64.General{Rows: n, Cols: n, Stride: n, Data: make([]float64, n*n)}
+	if raw, ok := a.(mat.RawSymmetricer); ok && raw.RawSymmetric().Uplo == blas.Upper {
+		r := raw.RawSymmetric()
+		for i := range n {
+			copy(f.Data[i*n+i:(i+1)*n], r.Data[i*r.Stride+i:i*r.Stride+n])
+		}
+	} else {
+		for i := range n {
+			for j := i; j < n; j++ {
+				f.Data[i*n+j] = a.At(i, j)
+			}
+		}
+	}
+	const tile = 64
+	for i0 := 0; i0 < n; i0 += tile {
+		for j0 := 0; j0 <= i0; j0 += tile {
+			for i := i0; i < min(i0+tile, n); i++ {
+				for j := j0; j < min(j0+tile, i); j++ {
+					f.Data[i*n+j] = f.Data[j*n+i]
+				}
+			}
+		}
+	}
+	return f
+}
 
 // TopEigenSym returns every eigenvalue of the symmetric n×n matrix a in decreasing order
 // and the orthonormal eigenvectors of the k largest as the columns of vecs (n×k). It
@@ -94,11 +184,7 @@ func (t tridiag) inverseIteration(lambda []float64, x *mat.Dense) {
 	for j, l := range lambda {
 		// A shift a few ulp of ‖t‖ off the eigenvalue keeps the factors finite.
 		lu.factor(t, l+2*eps*norm)
-		state := uint64(j)*0x9E3779B97F4A7C15 + 1
-		for i := range v {
-			state = state*6364136223846793005 + 1442695040888963407
-			v[i] = float64(int64(state>>11))/float64(1<<52) - 0.5
-		}
+		fixedRandom(v, uint64(j))
 		for range 3 {
 			lu.solve(v)
 			for c := j - 1; c >= 0 && math.Abs(lambda[c]-l) <= 1e-3*norm; c-- {

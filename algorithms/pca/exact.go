@@ -14,8 +14,8 @@ import (
 // gram is the exact solver on the covariance matrix:
 //
 //	pass 1:   moments and C = Σ_blocks (co-moment of the block) merged along the block tree
-//	no pass:  C = V·Λ·Vᵀ on every rank (all of Λ, the first K columns of V: TopEigenSym),
-//	          S = √Λ, components = Vᵀ[:K]
+//	no pass:  the K largest eigenpairs C·v = λ·v on every rank (linalg.TopEigen),
+//	          S = √Λ, components = Vᵀ
 //	pass 2:   scores = (X − 1·shiftᵀ)·V[:, :K]
 func (f *fitter) gram(res *Result, s Settings) error {
 	d := f.d
@@ -40,22 +40,23 @@ func (f *fitter) gram(res *Result, s Settings) error {
 	if s.NoCenter {
 		blas64.Syr(float64(part.N), vec(part.Mean), sym)
 	}
-	vals, vecs, err := linalg.TopEigenSym(mat.NewSymDense(d, cov.Data), s.K)
+	top, err := linalg.TopEigen(mat.NewSymDense(d, cov.Data), s.K, linalg.TopSettings{})
 	if err != nil {
 		return err
 	}
-	sv := make([]float64, min(f.plan.N, d))
-	for i := range sv {
-		sv[i] = math.Sqrt(math.Max(vals[i], 0))
+	sv := make([]float64, s.K)
+	for i, v := range top.Values {
+		sv[i] = math.Sqrt(math.Max(v, 0))
 	}
-	return f.finishExact(res, s.K, sv, mat.DenseCopyOf(vecs.Slice(0, d, 0, s.K).T()), shift)
+	return f.finishExact(res, s.K, sv, mat.DenseCopyOf(top.Vectors.T()), shift)
 }
 
 // tsqr is the exact solver on the R factor of the centred data:
 //
 //	pass 1:   moments and R of the centred rows, merged along the block tree
 //	          (stacked R factors with a centring row, see linalg.CenteredRMerger)
-//	no pass:  R = U·S·Vᵀ on every rank, components = Vᵀ[:K]
+//	no pass:  the K largest singular triplets of R on every rank (linalg.TopSVD),
+//	          components = Vᵀ
 //	pass 2:   scores = (X − 1·shiftᵀ)·V[:, :K]
 func (f *fitter) tsqr(res *Result, s Settings) error {
 	d := f.d
@@ -85,11 +86,11 @@ func (f *fitter) tsqr(res *Result, s Settings) error {
 		}
 		r = st
 	}
-	_, sv, vt, err := linalg.SVD(r)
+	top, err := linalg.TopSVD(r, s.K, linalg.TopSettings{})
 	if err != nil {
 		return err
 	}
-	return f.finishExact(res, s.K, sv[:min(f.plan.N, d)], mat.DenseCopyOf(vt.Slice(0, s.K, 0, d)), shift)
+	return f.finishExact(res, s.K, top.Values, mat.DenseCopyOf(top.Vectors.T()), shift)
 }
 
 // finishExact fixes the signs of the K×D components vt, fills the variances from the

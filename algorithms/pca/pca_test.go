@@ -77,6 +77,8 @@ func TestExactSolvers(t *testing.T) {
 		{name: "full", n: 64, d: 16, k: 16, b: 5, rank: 16, noise: 0.5},
 		// Without centring (truncated SVD of X).
 		{name: "no-center", n: 300, d: 30, k: 4, b: 9, rank: 6, noise: 0.5, noCenter: true},
+		// D and min(N, D) above linalg.TopDenseMax: the block Krylov solvers, not the dense.
+		{name: "krylov", n: 900, d: 720, k: 6, b: 0, rank: 10, noise: 0.5},
 	}
 	for _, tc := range tests {
 		data := lowRank(tc.n, tc.d, tc.rank, 0.7, tc.noise, uint64(tc.n))
