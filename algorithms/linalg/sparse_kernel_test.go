@@ -125,8 +125,8 @@ func TestSparseKernels(t *testing.T) { kernelSets(t, testSparseKernels) }
 
 func testSparseKernels(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(5, 6))
-	const d = 2*buildTile + 50 // three tiles of csc.build
-	for trial := range 60 {
+	const d = buildTile + 50 // two tiles of csc.build
+	for trial := range 40 {
 		rows := []int{1, 7, RowChunk, sparseRows}[trial%4]
 		data, a := sparseChunk(rnd, rows, d, 0.3, trial%5 == 0)
 		if a == nil {
@@ -152,7 +152,7 @@ func testSparseKernels(t *testing.T) {
 		}
 		gather64(g64, om64, a, w)
 		sameBits64(t, "gather64", g64, y64)
-		if trial%5 != 0 {
+		if trial%5 != 0 && rows <= RowChunk { // the reference costs rows·w·d
 			for p := 0; p < w; p += panel64 {
 				checkGather(t, y64, y0, om64, data, rows, d, w, p)
 			}
