@@ -137,8 +137,11 @@ type SparseBlock struct {
 	done   bool
 }
 
-// Bytes returns the memory b holds.
+// Bytes returns the memory b holds (0 for a nil b).
 func (b *SparseBlock) Bytes() int64 {
+	if b == nil {
+		return 0
+	}
 	var n int64
 	for _, a := range b.chunks {
 		if a != nil {

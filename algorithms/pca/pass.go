@@ -80,6 +80,18 @@ func (f *fitter) charge(b spmd.Block, sb *linalg.SparseBlock) {
 	}
 }
 
+// sparseKept returns the bytes of the sparse forms kept on this rank and the number of
+// blocks that have them.
+func (f *fitter) sparseKept() (bytes int64, blocks int) {
+	for _, sb := range f.sparse {
+		if n := sb.Bytes(); n > 0 {
+			bytes += n
+			blocks++
+		}
+	}
+	return bytes, blocks
+}
+
 func (f *fitter) workers() int {
 	if f.env == nil || f.env.Workers <= 0 {
 		return runtime.GOMAXPROCS(0)

@@ -117,6 +117,11 @@ type Result struct {
 	// Scores is nLocal×K: the projections (x_f − Mean)·Componentsᵀ of this rank's frames
 	// [plan.Beg, plan.End) (equal to U·S of the SVD). It is empty on a rank without frames.
 	Scores *mat.Dense
+	// SparseKept is, on this rank, the bytes of the sparse forms of its blocks kept from
+	// the first pass for the later ones (Settings.SparseBytes), and SparseBlocks how many
+	// of its blocks had them.
+	SparseKept   int64
+	SparseBlocks int
 
 	SingularValues         []float64 // K singular values of the centred data, decreasing
 	ExplainedVariance      []float64 // K: SingularValues²/(N − 1)
@@ -205,6 +210,7 @@ func Fit(ctx context.Context, c collective.Comm, env *spmd.Env, plan spmd.Plan, 
 		err = f.tsqr(res, s)
 	}
 	res.Passes = f.passes
+	res.SparseKept, res.SparseBlocks = f.sparseKept()
 	if err != nil {
 		return nil, err
 	}

@@ -204,10 +204,19 @@ func TestSparseKept(t *testing.T) {
 			for _, budget := range []int64{1 << 30, 150_000} {
 				s.SparseBytes = budget
 				got, scores := run(t, p, data, n, d, 100, s)
+				kept := 0
 				for r := range got {
 					if !sameBits(got[r], want[r]) || !denseBits(scores, wantScores) {
 						t.Fatalf("%s, P=%d, SparseBytes %d: rank %d's result differs from the fit that keeps nothing", name, p, budget, r)
 					}
+					if got[r].SparseKept > budget {
+						t.Errorf("rank %d kept %d bytes, more than %d", r, got[r].SparseKept, budget)
+					}
+					kept += got[r].SparseBlocks
+				}
+				// 11 blocks of 100 frames; the small budget holds two or three per rank.
+				if wantKept := map[bool]int{true: 11, false: 0}[name == "sparse"]; budget > 1e6 && kept != wantKept || budget < 1e6 && name == "sparse" && (kept == 0 || kept >= 11) {
+					t.Errorf("%s, P=%d, SparseBytes %d: %d blocks kept", name, p, budget, kept)
 				}
 			}
 		}
