@@ -67,7 +67,7 @@ func (o *PCAOptions) AddFlags(f *flag.FlagSet) {
 	f.StringVar(&o.Transform, "transform", "none", "intensity `transform` after binning: none, sqrt or log1p")
 	f.StringVar(&o.Normalize, "normalize", "none", "`normalisation` after the transform: none, total (each frame by its total) or poisson (HyperSpy's normalize_poissonian_noise)")
 	f.IntVar(&o.MemPerRank, "mem-per-rank", 0, "memory `MiB` per rank for keeping the preprocessed frames between passes (0: 80% of the available memory shared by the ranks of a node)")
-	f.StringVar(&o.Cache, "cache", "auto", "keep each rank's preprocessed frames, and the compressed form of mostly-zero frames, in RAM between passes: `auto` (what fits --mem-per-rank) or off")
+	f.StringVar(&o.Cache, "cache", "auto", "keep each rank's preprocessed frames in RAM between passes: `auto` (when they fit --mem-per-rank) or off (the compressed form of mostly-zero frames is kept either way, within --mem-per-rank)")
 	f.StringVar(&o.Denoise, "denoise", "", "also write the rank-K reconstruction of the frames to `file` (HDF5, /data)")
 	f.StringVar(&o.DenoiseSpace, "denoise-space", "auto", "`space` of --denoise: data (the Poisson normalisation and the transform undone), preprocessed, or auto (data unless --normalize total)")
 }
@@ -380,15 +380,13 @@ func (r *pcaRun) fit(ctx context.Context, g GlobalOptions, spec string) (*pcaFit
 		}
 	}
 
+	// What the budget leaves next to the cache (if kept) and the working memory (twice
+	// each, for the collector, as in fits) keeps the sparse forms of the frames, with or
+	// without the cache: they are the same on every pass, from the cache or the input.
 	settings := cfg.fit
-	if r.o.Cache != "off" {
-		// What the budget leaves next to the cache (if kept) and the working memory (twice
-		// each, for the collector, as in fits) keeps the sparse forms of the frames: they
-		// are the same on every pass, from the cache or from the input.
-		settings.SparseBytes = r.budget/2 - work
-		if cache != nil {
-			settings.SparseBytes -= r.cacheBytes()
-		}
+	settings.SparseBytes = r.budget/2 - work
+	if cache != nil {
+		settings.SparseBytes -= r.cacheBytes()
 	}
 	res, err := pca.Fit(ctx, c, r.penv, r.plan, r.d, src, settings)
 	if err != nil {
