@@ -66,7 +66,7 @@ func (o *PCAOptions) AddFlags(f *flag.FlagSet) {
 	f.StringVar(&o.Crop, "crop", "", "keep the detector pixels `y0:y1,x0:x1` (half-open)")
 	f.StringVar(&o.Transform, "transform", "none", "intensity `transform` after binning: none, sqrt or log1p")
 	f.StringVar(&o.Normalize, "normalize", "none", "`normalisation` after the transform: none, total (each frame by its total) or poisson (HyperSpy's normalize_poissonian_noise)")
-	f.IntVar(&o.MemPerRank, "mem-per-rank", 0, "memory `MiB` per rank for keeping the preprocessed frames between passes (0: 80% of the available memory shared by the ranks of a node)")
+	f.IntVar(&o.MemPerRank, "mem-per-rank", 0, "memory `MiB` per rank for keeping the preprocessed frames, and the compressed form of mostly-zero frames, between passes (0: 80% of the available memory shared by the ranks of a node)")
 	f.StringVar(&o.Cache, "cache", "auto", "keep each rank's preprocessed frames in RAM between passes: `auto` (when they fit --mem-per-rank) or off (the compressed form of mostly-zero frames is kept either way, within --mem-per-rank)")
 	f.StringVar(&o.Denoise, "denoise", "", "also write the rank-K reconstruction of the frames to `file` (HDF5, /data)")
 	f.StringVar(&o.DenoiseSpace, "denoise-space", "auto", "`space` of --denoise: data (the Poisson normalisation and the transform undone), preprocessed, or auto (data unless --normalize total)")

@@ -46,6 +46,13 @@
 // a float64 pass (6 ms against 19 ms for a block of 256 frames of 16384 pixels, l = 26,
 // one core); with gonum's pure-Go BLAS they take about the same time.
 //
+// Sparse frames. Chunks of 256 frames of which at most half the values are non-zero
+// (electron counts at low dose) are multiplied in compressed form instead (linalg's
+// sparse kernels, in all three kinds of pass): the work follows the non-zero values, the
+// centring stays a rank-one correction. Whether a chunk is sparse depends on its values
+// only, so the bits do not depend on the ranks. The first pass keeps the compressed forms
+// of the blocks for the later ones within Settings.SparseBytes (Result.SparseKept).
+//
 // The power iteration orthonormalises W_i (D×l, replicated on every rank) by a Householder
 // QR (linalg.ThinQR) after each product AᵀA·Ω, where scikit-learn normalises (by LU) after
 // each of A·Ω and Aᵀ·(·). Skipping the normalisation between A and Aᵀ is what lets one read
@@ -162,8 +169,11 @@
 //   - Randomized: Y, the TSQR reflectors and Q, three nLocal×l float64 arrays; Ω and W,
 //     l×D each (and Ω in float32); per block in flight and per pending tree node, an l×D
 //     partial (at most w + ⌈log₂ blocks⌉ + 1 of them); per worker 64·D float64 of scratch,
-//     and (64 + l)·D + 64·l float32 for the float32 passes. For D = 16384,
-//     l = 26 a partial is 3.4 MB; for nLocal = 65536 the sketch arrays take 41 MB.
+//     and (64 + l)·D + 64·l float32 for the float32 passes; for sparse frames, per worker
+//     256·D int32 of patterns and a D×w Pᵀ (w = l rounded up to 32), and the kept
+//     compressed frames (5 bytes per non-zero value, at most Settings.SparseBytes). For
+//     D = 16384, l = 26 a partial is 3.4 MB; for nLocal = 65536 the sketch arrays take
+//     41 MB.
 //   - Gram: D×D float64 per partial, up to w + ⌈log₂ blocks⌉ + 1 of them, plus the
 //     eigendecomposition's D×D: 8·D² bytes each (32 MiB for D = 2048, 512 MiB for 8192).
 //   - TSQR: an R of at most D×D per partial, the (2D + 1)×D stacked matrix of a merge, and
