@@ -712,6 +712,10 @@ func (r *pcaRun) workBytes(g GlobalOptions) int64 {
 		l := min(k+max(p, 0), n, d)
 		levels := int64(bits.Len(uint(r.plan.NBlocks)))
 		s = 3*nLocal*l*8 + (int64(w)+levels+4)*l*d*8 + int64(w)*64*d*8
+		// The sparse kernels' scratch per worker: a chunk's non-zero pattern (256·D int32)
+		// and compressed form (at most half its values, 5 bytes each), and Pᵀ in float32
+		// and float64 (D × l rounded up to 32).
+		s += int64(w) * (256*d*4 + 128*d*5 + d*(l+31)/32*32*12)
 		if r.cfg.fit.Passes == 1 {
 			// Every partial holds P (l×D) and W (s×D, s = 2l + 1); Ω and B, l×D.
 			s = 3*nLocal*l*8 + (int64(w)+levels+1)*(3*l+1)*d*8 + 2*l*d*8 + int64(w)*64*d*8
