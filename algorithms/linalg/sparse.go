@@ -298,47 +298,43 @@ func transposePanel[T float32 | float64](omegaT []float64, stride, m, d, p int) 
 // assemble finishes a block's product P (m×d in p, row-major with stride): with base the
 // dense chunks' products (ps, m×d float32, if ps is not nil; else p itself if accumulate;
 // else zero), P = (base − sum·shiftᵀ) + Ptᵀ, with pt (d×w, nil: zero) the sparse chunks'
-// Pᵀ, which assemble clears for the next block. It runs in tiles of assembleTile pixels:
-// a tile of pt is transposed into a buffer in cache, then added row by row.
+// Pᵀ, which assemble clears for the next block. It runs in tiles of assembleTile pixels,
+// so that the rows of pt being transposed stay in cache while every row of P takes its
+// column from them.
 func assemble[T float32 | float64](p []float64, stride int, ps []float32, accumulate bool, pt []T, w int, sum, shift []float64) {
-	m, d := len(sum), len(shift)
-	var buf [assembleTile * assembleRows]float64
+	d := len(shift)
 	for j0 := 0; j0 < d; j0 += assembleTile {
 		j1 := min(j0+assembleTile, d)
-		n := j1 - j0
-		for i0 := 0; i0 < m; i0 += assembleRows {
-			i1 := min(i0+assembleRows, m)
-			if pt != nil {
-				for jj := range n {
-					src := pt[(j0+jj)*w+i0 : (j0+jj)*w+i1]
-					for ii, v := range src {
-						buf[ii*assembleTile+jj] = float64(v)
-					}
+		sh := shift[j0:j1]
+		for i, t := range sum {
+			row := p[i*stride+j0 : i*stride+j1]
+			row = row[:len(sh)]
+			switch {
+			case ps != nil:
+				base := ps[i*d+j0 : i*d+j1]
+				base = base[:len(sh)]
+				for j, v := range base {
+					row[j] = float64(v) - t*sh[j]
+				}
+			case accumulate:
+				for j, v := range row {
+					row[j] = v - t*sh[j]
+				}
+			case pt != nil:
+				col := pt[j0*w+i:]
+				for j := range row {
+					row[j] = (0 - t*sh[j]) + float64(col[j*w])
+				}
+				continue
+			default:
+				for j := range row {
+					row[j] = 0 - t*sh[j]
 				}
 			}
-			for i := i0; i < i1; i++ {
-				row, sh := p[i*stride+j0:i*stride+j1], shift[j0:j1]
-				t := sum[i]
-				switch {
-				case ps != nil:
-					base := ps[i*d+j0 : i*d+j1]
-					for j, v := range base {
-						row[j] = float64(v) - t*sh[j]
-					}
-				case accumulate:
-					for j, v := range row {
-						row[j] = v - t*sh[j]
-					}
-				default:
-					for j := range row {
-						row[j] = 0 - t*sh[j]
-					}
-				}
-				if pt != nil {
-					add := buf[(i-i0)*assembleTile : (i-i0)*assembleTile+n]
-					for j, v := range add {
-						row[j] += v
-					}
+			if pt != nil {
+				col := pt[j0*w+i:]
+				for j := range row {
+					row[j] += float64(col[j*w])
 				}
 			}
 		}
@@ -348,8 +344,6 @@ func assemble[T float32 | float64](p []float64, stride int, ps []float32, accumu
 	}
 }
 
-// assembleTile and assembleRows size the transposition buffer of assemble (16 KiB).
-const (
-	assembleTile = 64
-	assembleRows = 32
-)
+// assembleTile is the number of pixels assemble takes at a time: 64 rows of pt, 8 KiB in
+// float32.
+const assembleTile = 64
