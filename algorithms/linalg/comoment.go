@@ -190,9 +190,6 @@ func (s Shifted) FramesTo(dst *mat.Dense, data []float32, n, d int, y *mat.Dense
 	p.Zero()
 	pr := p.RawMatrix()
 	scratch = chunkScratch(scratch, n, d)
-	ch := getChunker(sb, d)
-	complete := false
-	defer func() { ch.release(complete) }()
 	var sp *sparseState[float64]
 	sum := make([]float64, m) // Yᵀ·1 of the sparse chunks
 	w := pPanel(m)
@@ -215,25 +212,16 @@ func (s Shifted) FramesTo(dst *mat.Dense, data []float32, n, d int, y *mat.Dense
 		}
 		return -1
 	}
-	for r0 := 0; r0 < n; r0 += sparseRows {
-		r1 := min(r0+sparseRows, n)
-		if a := ch.chunk(r0/sparseRows, data[r0*d:r1*d], r1-r0, d); a != nil {
-			if sp == nil {
-				sp = getSparse[float64](&sparsePools[1], d, s.w)
-			}
-			yc := rowsOf(r0, r1)
-			if bad := sparse64Rows(sp, s, a, sum, yc.Data, yc.Stride); bad >= 0 {
-				return nil, r0 + bad
-			}
-			continue
+	sparse := func(r0 int, a *csc) int {
+		if sp == nil {
+			sp = getSparse[float64](&sparsePools[1], d, s.w)
 		}
-		for q0 := r0; q0 < r1; q0 += RowChunk {
-			if bad := denseRows(q0, min(q0+RowChunk, r1)); bad >= 0 {
-				return nil, q0 + bad
-			}
-		}
+		yc := rowsOf(r0, r0+a.rows)
+		return sparse64Rows(sp, s, a, sum, yc.Data, yc.Stride)
 	}
-	complete = true
+	if bad := walkChunks(sb, data, n, d, sparse, denseRows); bad >= 0 {
+		return nil, bad
+	}
 	if sp != nil {
 		// P += Ptᵀ − (Yᵀ·1)·shiftᵀ over the sparse chunks.
 		assemble(pr.Data, pr.Stride, nil, true, sp.pt, s.w, sum, shift)

@@ -153,9 +153,6 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 	ys := scratch[RowChunk*d : RowChunk*d+RowChunk*m]
 	ps := blas32.General{Rows: m, Cols: d, Stride: d, Data: scratch[RowChunk*d+RowChunk*m : RowChunk*d+RowChunk*m+m*d]}
 	sum := make([]float64, m) // Yᵀ·1 of the chunks taken as they are
-	ch := getChunker(sb, d)
-	complete := false
-	defer func() { ch.release(complete) }()
 	var sp *sparseState[float32]
 	dense := false // whether ps holds products
 	w := pPanel(m)
@@ -191,27 +188,18 @@ func (s Shifted32) product(dst *mat.Dense, data []float32, n, d int, scratch []f
 		dense = true
 		return -1
 	}
-	for r0 := 0; r0 < n; r0 += sparseRows {
-		r1 := min(r0+sparseRows, n)
-		if a := ch.chunk(r0/sparseRows, data[r0*d:r1*d], r1-r0, d); a != nil {
-			if sp == nil {
-				sp = getSparse[float32](&sparsePools[0], d, o.w)
-			}
-			if mom != nil {
-				a.addM2(mom)
-			}
-			if bad := sparse32Rows(sp, o, a, c, sum); bad >= 0 {
-				return nil, r0 + bad
-			}
-			continue
+	sparse := func(_ int, a *csc) int {
+		if sp == nil {
+			sp = getSparse[float32](&sparsePools[0], d, o.w)
 		}
-		for q0 := r0; q0 < r1; q0 += RowChunk {
-			if bad := denseRows(q0, min(q0+RowChunk, r1)); bad >= 0 {
-				return nil, q0 + bad
-			}
+		if mom != nil {
+			a.addM2(mom)
 		}
+		return sparse32Rows(sp, o, a, c, sum)
 	}
-	complete = true
+	if bad := walkChunks(sb, data, n, d, sparse, denseRows); bad >= 0 {
+		return nil, bad
+	}
 	p := denseTo(dst, m, d, "Omega32.ProductFramesTo")
 	raw := p.RawMatrix()
 	var base []float32

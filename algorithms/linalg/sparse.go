@@ -154,12 +154,36 @@ func (b *SparseBlock) Bytes() int64 {
 // fill lists the sparse forms of every row chunk of the block (data, n×d) in b, unless b
 // holds them already.
 func (b *SparseBlock) fill(data []float32, n, d int) {
-	ch := getChunker(b, d)
+	walkChunks(b, data, n, d, func(int, *csc) int { return -1 }, func(int, int) int { return -1 })
+}
+
+// walkChunks runs the row chunks of a block (data, n×d) in order: sparse(r0, a) for a
+// chunk of sparseRows frames from r0 whose sparse form is a, and dense(q0, q1) for the
+// pieces of at most RowChunk frames of the other chunks. The sparse forms come from sb
+// when it holds the block, else they are listed (and kept in sb if it is not nil, which
+// then holds the block if the walk got through). It returns the first bad frame a
+// function reports (its index from 0), or −1.
+func walkChunks(sb *SparseBlock, data []float32, n, d int, sparse func(r0 int, a *csc) int, dense func(q0, q1 int) int) int {
+	ch := getChunker(sb, d)
+	bad := -1
+	defer func() { ch.release(bad < 0) }()
 	for r0 := 0; r0 < n; r0 += sparseRows {
 		r1 := min(r0+sparseRows, n)
-		ch.chunk(r0/sparseRows, data[r0*d:r1*d], r1-r0, d)
+		if a := ch.chunk(r0/sparseRows, data[r0*d:r1*d], r1-r0, d); a != nil {
+			if b := sparse(r0, a); b >= 0 {
+				bad = r0 + b
+				return bad
+			}
+			continue
+		}
+		for q0 := r0; q0 < r1; q0 += RowChunk {
+			if b := dense(q0, min(q0+RowChunk, r1)); b >= 0 {
+				bad = q0 + b
+				return bad
+			}
+		}
 	}
-	ch.release(true)
+	return -1
 }
 
 // chunker walks the row chunks of a block for a kernel: chunk returns the sparse form of
