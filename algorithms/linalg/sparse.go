@@ -259,21 +259,17 @@ func getSparse[T float32 | float64](pool *sync.Pool, d, w int) *sparseState[T] {
 // s.pt: first the sketch rows y_r, then finish(y_r, r) for every row, which corrects the
 // row (its columns beyond m must be left zero) and returns false if it is not finite,
 // then Pᵀ += Xᵀ·Y. It returns the first row that finish rejected, or −1.
-func (s *sparseState[T]) rows(om []T, w, panel int, a *csc,
+func (s *sparseState[T]) rows(om []T, w int, a *csc,
 	gather, scatter func(y, m []T, a *csc, w int), finish func(y []T, r int) bool) int {
 	y := s.y[:a.rows*w]
 	clear(y)
-	for p := 0; p < w; p += panel {
-		gather(y[p:], om[p:], a, w)
-	}
+	gather(y, om, a, w)
 	for r := range a.rows {
 		if !finish(y[r*w:(r+1)*w], r) {
 			return r
 		}
 	}
-	for p := 0; p < w; p += panel {
-		scatter(y[p:], s.pt[p:], a, w)
-	}
+	scatter(y, s.pt, a, w)
 	return -1
 }
 
@@ -281,7 +277,7 @@ func (s *sparseState[T]) rows(om []T, w, panel int, a *csc,
 // float32 and added to sum (Yᵀ·1).
 func sparse32Rows(s *sparseState[float32], o Omega32, a *csc, c, sum []float64) int {
 	m := len(c)
-	return s.rows(o.panel, o.w, panel32, a, gather32, scatter32, func(y []float32, _ int) bool {
+	return s.rows(o.panel, o.w, a, gather32, scatter32, func(y []float32, _ int) bool {
 		return correctRows(y[:m], 1, c, sum) < 0
 	})
 }
@@ -290,8 +286,7 @@ func sparse32Rows(s *sparseState[float32], o Omega32, a *csc, c, sum []float64) 
 // sum and stored in yc (rows×m, stride).
 func sparse64Rows(s *sparseState[float64], sh Shifted, a *csc, sum, yc []float64, stride int) int {
 	c := sh.c
-	// gather64 and scatter64 run every panel of the row themselves: one call.
-	return s.rows(sh.panel, sh.w, sh.w, a, gather64, scatter64, func(y []float64, r int) bool {
+	return s.rows(sh.panel, sh.w, a, gather64, scatter64, func(y []float64, r int) bool {
 		out := yc[r*stride : r*stride+len(c)]
 		for k, v := range y[:len(c)] {
 			t := v - c[k]

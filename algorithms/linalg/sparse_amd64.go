@@ -80,77 +80,51 @@ func pack(x []float32, idx []int32) int {
 	return n
 }
 
-// gather32 is gather32Generic.
-func gather32(y, om []float32, a *csc, w int) {
-	checkPanel(len(y), len(om), a, w, panel32)
-	switch {
-	case useAVX512:
-		gather32AVX512(y, om, a.ptr, a.row, a.val, w)
-		return
-	case useAVX2:
-		gather32AVX2(y, om, a.ptr, a.row, a.val, w)
-		return
-	}
-	gather32Generic(y, om, a, w)
+// asmKernel is the signature of the assembly kernels: the sketch rows y and om or pt
+// from the panel's first column, the compressed columns, w.
+type asmKernel[T float32 | float64] func(y, m []T, ptr []int32, row []uint8, val []float32, w int)
+
+// kernelSet is one kernel in its versions: AVX-512 (and, for float64, AVX-512 on panels
+// twice as wide), AVX2, and the pure-Go twin.
+type kernelSet[T float32 | float64] struct {
+	avx512w, avx512, avx2 asmKernel[T]
+	generic               func(y, m []T, a *csc, w int)
+	panel                 int
 }
 
-// scatter32 is scatter32Generic.
-func scatter32(y, pt []float32, a *csc, w int) {
-	checkPanel(len(y), len(pt), a, w, panel32)
-	switch {
-	case useAVX512:
-		scatter32AVX512(y, pt, a.ptr, a.row, a.val, w)
-		return
-	case useAVX2:
-		scatter32AVX2(y, pt, a.ptr, a.row, a.val, w)
-		return
-	}
-	scatter32Generic(y, pt, a, w)
-}
-
-// panel64Wide is the float64 panel of the AVX512W kernels: twice panel64.
-const panel64Wide = 2 * panel64
-
-// gather64 is gather64Generic on every panel of w columns (from the first of y and om).
-func gather64(y, om []float64, a *csc, w int) {
+// run applies the kernel to every panel of w columns (from the first of y and m), each
+// with the best version the CPU has.
+func (k kernelSet[T]) run(y, m []T, a *csc, w int) {
 	for p := 0; p < w; {
+		width, fn := k.panel, k.avx2
 		switch {
-		case useAVX512 && p+panel64Wide <= w:
-			checkPanel(len(y)-p, len(om)-p, a, w, panel64Wide)
-			gather64AVX512W(y[p:], om[p:], a.ptr, a.row, a.val, w)
-			p += panel64Wide
-			continue
+		case useAVX512 && k.avx512w != nil && p+2*k.panel <= w:
+			width, fn = 2*k.panel, k.avx512w
 		case useAVX512:
-			checkPanel(len(y)-p, len(om)-p, a, w, panel64)
-			gather64AVX512(y[p:], om[p:], a.ptr, a.row, a.val, w)
-		case useAVX2:
-			checkPanel(len(y)-p, len(om)-p, a, w, panel64)
-			gather64AVX2(y[p:], om[p:], a.ptr, a.row, a.val, w)
-		default:
-			gather64Generic(y[p:], om[p:], a, w)
+			fn = k.avx512
+		case !useAVX2:
+			fn = nil
 		}
-		p += panel64
+		if fn == nil {
+			k.generic(y[p:], m[p:], a, w)
+		} else {
+			checkPanel(len(y)-p, len(m)-p, a, w, width)
+			fn(y[p:], m[p:], a.ptr, a.row, a.val, w)
+		}
+		p += width
 	}
 }
 
-// scatter64 is scatter64Generic on every panel of w columns (from the first of y and pt).
-func scatter64(y, pt []float64, a *csc, w int) {
-	for p := 0; p < w; {
-		switch {
-		case useAVX512 && p+panel64Wide <= w:
-			checkPanel(len(y)-p, len(pt)-p, a, w, panel64Wide)
-			scatter64AVX512W(y[p:], pt[p:], a.ptr, a.row, a.val, w)
-			p += panel64Wide
-			continue
-		case useAVX512:
-			checkPanel(len(y)-p, len(pt)-p, a, w, panel64)
-			scatter64AVX512(y[p:], pt[p:], a.ptr, a.row, a.val, w)
-		case useAVX2:
-			checkPanel(len(y)-p, len(pt)-p, a, w, panel64)
-			scatter64AVX2(y[p:], pt[p:], a.ptr, a.row, a.val, w)
-		default:
-			scatter64Generic(y[p:], pt[p:], a, w)
-		}
-		p += panel64
-	}
-}
+var (
+	gather32Set  = kernelSet[float32]{nil, gather32AVX512, gather32AVX2, gather32Generic, panel32}
+	scatter32Set = kernelSet[float32]{nil, scatter32AVX512, scatter32AVX2, scatter32Generic, panel32}
+	gather64Set  = kernelSet[float64]{gather64AVX512W, gather64AVX512, gather64AVX2, gather64Generic, panel64}
+	scatter64Set = kernelSet[float64]{scatter64AVX512W, scatter64AVX512, scatter64AVX2, scatter64Generic, panel64}
+)
+
+// The kernels on every panel of a row of w columns (see the twins in sparse_kernel.go).
+
+func gather32(y, om []float32, a *csc, w int)  { gather32Set.run(y, om, a, w) }
+func scatter32(y, pt []float32, a *csc, w int) { scatter32Set.run(y, pt, a, w) }
+func gather64(y, om []float64, a *csc, w int)  { gather64Set.run(y, om, a, w) }
+func scatter64(y, pt []float64, a *csc, w int) { scatter64Set.run(y, pt, a, w) }

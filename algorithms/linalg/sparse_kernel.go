@@ -92,6 +92,13 @@ func scatter64Generic(y, pt []float64, a *csc, w int) {
 	scatterGeneric(y, pt, a, w, panel64, math.FMA)
 }
 
+// eachPanel calls fn on every panel of a row of w columns of y and m.
+func eachPanel[T float32 | float64](y, m []T, a *csc, w, panel int, fn func(y, m []T, a *csc, w int)) {
+	for p := 0; p < w; p += panel {
+		fn(y[p:], m[p:], a, w)
+	}
+}
+
 // fma32 returns a·b + c rounded once to float32, as the FMA instruction does. The product
 // of two float32 values is exact in float64, and so is the sum unless it needs more than
 // 53 bits; then rounding the float64 sum to float32 could round twice, which matters only

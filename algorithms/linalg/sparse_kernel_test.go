@@ -117,7 +117,7 @@ func TestCSC(t *testing.T) {
 
 // TestSparseKernels checks that the kernels in use give the bits of the twins, on chunks
 // of 1 to sparseRows rows, columns with odd and even entry counts, panels inside wider
-// matrices (float32: the second of two; float64: every panel of 16, 48 or 64 columns,
+// rows (every panel of 32 or 64 float32 columns, or of 16, 48 or 64 float64 columns,
 // which the AVX-512 kernels take 32 at a time where they can), and NaN and infinite
 // values; and that the gathers compute the products they document, within the rounding
 // of a float64 sum.
@@ -133,23 +133,20 @@ func testSparseKernels(t *testing.T) {
 			t.Fatal("a chunk of density 0.3 was found dense")
 		}
 		w := []int{panel32, 2 * panel32}[trial%2]
-		off := w - panel32 // the second panel of a matrix of two
 		om32, pt32, y32 := randomF32(rnd, d*w), randomF32(rnd, d*w), randomF32(rnd, rows*w)
 		g32 := slices.Clone(y32)
-		gather32Generic(y32[off:], om32[off:], a, w)
-		gather32(g32[off:], om32[off:], a, w)
+		eachPanel(y32, om32, a, w, panel32, gather32Generic)
+		gather32(g32, om32, a, w)
 		sameBits32(t, "gather32", g32, y32)
 		a32 := slices.Clone(pt32)
-		scatter32Generic(y32[off:], pt32[off:], a, w)
-		scatter32(y32[off:], a32[off:], a, w)
+		eachPanel(y32, pt32, a, w, panel32, scatter32Generic)
+		scatter32(y32, a32, a, w)
 		sameBits32(t, "scatter32", a32, pt32)
 
 		w = []int{panel64, 3 * panel64, 4 * panel64}[trial%3]
 		om64, pt64, y64 := randomF64(rnd, d*w), randomF64(rnd, d*w), randomF64(rnd, rows*w)
 		y0, g64 := slices.Clone(y64), slices.Clone(y64)
-		for p := 0; p < w; p += panel64 {
-			gather64Generic(y64[p:], om64[p:], a, w)
-		}
+		eachPanel(y64, om64, a, w, panel64, gather64Generic)
 		gather64(g64, om64, a, w)
 		sameBits64(t, "gather64", g64, y64)
 		if trial%5 != 0 && rows <= RowChunk { // the reference costs rows·w·d
@@ -158,9 +155,7 @@ func testSparseKernels(t *testing.T) {
 			}
 		}
 		a64 := slices.Clone(pt64)
-		for p := 0; p < w; p += panel64 {
-			scatter64Generic(y64[p:], pt64[p:], a, w)
-		}
+		eachPanel(y64, pt64, a, w, panel64, scatter64Generic)
 		scatter64(y64, a64, a, w)
 		sameBits64(t, "scatter64", a64, pt64)
 	}

@@ -6,18 +6,9 @@ package linalg
 
 func pack(x []float32, idx []int32) int { return packGeneric(x, idx) }
 
-func gather32(y, om []float32, a *csc, w int) { gather32Generic(y, om, a, w) }
+// The kernels on every panel of a row of w columns (see the twins in sparse_kernel.go).
 
-func scatter32(y, pt []float32, a *csc, w int) { scatter32Generic(y, pt, a, w) }
-
-func gather64(y, om []float64, a *csc, w int) {
-	for p := 0; p < w; p += panel64 {
-		gather64Generic(y[p:], om[p:], a, w)
-	}
-}
-
-func scatter64(y, pt []float64, a *csc, w int) {
-	for p := 0; p < w; p += panel64 {
-		scatter64Generic(y[p:], pt[p:], a, w)
-	}
-}
+func gather32(y, om []float32, a *csc, w int)  { eachPanel(y, om, a, w, panel32, gather32Generic) }
+func scatter32(y, pt []float32, a *csc, w int) { eachPanel(y, pt, a, w, panel32, scatter32Generic) }
+func gather64(y, om []float64, a *csc, w int)  { eachPanel(y, om, a, w, panel64, gather64Generic) }
+func scatter64(y, pt []float64, a *csc, w int) { eachPanel(y, pt, a, w, panel64, scatter64Generic) }
