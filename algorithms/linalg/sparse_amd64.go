@@ -6,6 +6,8 @@ import "github.com/stemreduce/stemreduce/internal/cpufeat"
 
 // Must be kept in sync with sparse_other.go and the twins in sparse_kernel.go.
 
+//go:generate go run ./internal/gensparse -o sparse_amd64.s
+
 // The AVX2+FMA and AVX-512 kernels of sparse_amd64.s; their callers below check the
 // bounds.
 
