@@ -77,7 +77,8 @@
 // chunk of which at most half the values are non-zero (electron counts at low dose) in
 // its sparse form instead of with GEMM (sparse.go): Y = X·Ω and Pᵀ = Xᵀ·Y over its
 // compressed columns, by AVX2 or AVX-512 FMA kernels in assembly whose
-// pure-Go twins give the same bits (sparse_kernel.go; `-tags purego` forces the twins). A
+// pure-Go twins give the same bits (sparse_kernel.go; `-tags purego` forces the twins;
+// sparse_amd64.s is written by internal/gensparse: run go generate after changing it). A
 // SparseBlock keeps a block's sparse forms from one pass to the next.
 //
 // # Determinism
